@@ -1,0 +1,182 @@
+"""Resolve paths the way ``filepath-securejoin`` does: symlinks never leave their root.
+
+Every recorded path (a bind source, a mount destination, a symlink target) reaches the
+snapshot through ``resolve`` here. ``..`` stops at the root, and an absolute symlink target
+restarts from the root, exactly as runc treats a container rootfs (runc
+``libcontainer/rootfs_linux.go`` calls ``securejoin.SecureJoin`` on every destination) and
+as a chroot treats a host root mounted in rescue mode.
+
+The walk is written against a two-method lookup, so the same rules serve a plain folder of
+the snapshot (``Root``) and the merged view of a container's layers (``analyzer.docker.views``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from analyzer.snapshot.base import Kind, Snapshot, Stat, display, join, split
+
+#: Linux gives up after 40 links (``ELOOP``); securejoin allows 255. We follow runc.
+MAX_SYMLINK_HOPS = 255
+
+
+class Lookup(Protocol):
+    """What the walk needs from a tree: lstat and readlink of root-relative paths."""
+
+    def lstat(self, path: bytes) -> Stat | None:
+        """Return the entry at ``path`` without following symlinks, or None."""
+        ...
+
+    def readlink(self, path: bytes) -> bytes:
+        """Return the target of the symlink at ``path``."""
+        ...
+
+
+class Problem(enum.Enum):
+    """Why a walk stopped before reaching an existing entry."""
+
+    MISSING = "missing"
+    NOT_A_DIRECTORY = "not_a_directory"
+    LOOP = "loop"
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One symlink followed on the way: where it sits and what it says."""
+
+    link: bytes
+    target: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a path leads inside its root.
+
+    ``path`` is the root-relative path reached; when the walk stopped early it is the
+    reached prefix with the unresolved rest appended lexically (what securejoin returns and
+    where runc would create a mountpoint). ``stopped_at`` is the prefix that was missing or
+    was not a directory. ``stat`` describes ``path`` when it exists.
+    """
+
+    path: bytes
+    stat: Stat | None
+    hops: tuple[Hop, ...] = ()
+    problem: Problem | None = None
+    stopped_at: bytes = b""
+    blocker: Stat | None = None
+
+    @property
+    def exists(self) -> bool:
+        """Return whether the walk reached an existing entry."""
+        return self.problem is None and self.stat is not None
+
+
+def resolve(lookup: Lookup, path: bytes, *, follow_final: bool = True) -> Resolved:
+    """Resolve ``path`` (absolute or relative, taken from the root) inside ``lookup``.
+
+    Reads metadata only. Does not model mount points inside the tree: the caller decides
+    which tree a path belongs to before walking it.
+    """
+    pending = split(path)
+    pending.reverse()  # a stack: the next component is at the end
+    done: list[bytes] = []
+    hops: list[Hop] = []
+
+    while pending:
+        name = pending.pop()
+        if name == b"..":
+            if done:
+                done.pop()
+            continue
+
+        here = b"/".join([*done, name])
+        entry = lookup.lstat(here)
+        if entry is None:
+            rest = _lexical_rest(pending)
+            return Resolved(join(here, rest), None, tuple(hops), Problem.MISSING, here)
+
+        is_last = not pending
+        if entry.kind is Kind.SYMLINK and (follow_final or not is_last):
+            if len(hops) >= MAX_SYMLINK_HOPS:
+                return Resolved(here, entry, tuple(hops), Problem.LOOP, here, entry)
+            target = lookup.readlink(here)
+            hops.append(Hop(here, target))
+            if target.startswith(b"/"):
+                done = []
+            parts = split(target)
+            parts.reverse()
+            pending.extend(parts)
+            continue
+
+        if not is_last and entry.kind is not Kind.DIR:
+            rest = _lexical_rest(pending)
+            return Resolved(
+                join(here, rest), None, tuple(hops), Problem.NOT_A_DIRECTORY, here, entry
+            )
+        done.append(name)
+
+    final = b"/".join(done)
+    return Resolved(final, lookup.lstat(final), tuple(hops))
+
+
+def _lexical_rest(pending: list[bytes]) -> bytes:
+    """Join what is left of the stack lexically, resolving ``..`` without the tree."""
+    out: list[bytes] = []
+    for name in reversed(pending):
+        if name == b"..":
+            if out:
+                out.pop()
+        else:
+            out.append(name)
+    return b"/".join(out)
+
+
+class Root:
+    """A folder of a snapshot treated as a root of its own: the host root, a data root,
+    a layer's ``diff``. Every path given to it is taken from that folder and confined in it.
+    """
+
+    def __init__(self, snapshot: Snapshot, base: bytes = b"") -> None:
+        self.snapshot = snapshot
+        self.base = join(base)
+
+    def at(self, path: bytes) -> bytes:
+        """Return the snapshot path of a root-relative path that has no ``..``."""
+        parts = split(path)
+        if b".." in parts:
+            raise ValueError("Root.at takes resolved paths; use resolve() for recorded ones")
+        return join(self.base, *parts)
+
+    def lstat(self, path: bytes) -> Stat | None:
+        """Return the entry at a resolved root-relative path. Reads metadata only."""
+        return self.snapshot.lstat(self.at(path))
+
+    def readlink(self, path: bytes) -> bytes:
+        """Return a symlink's raw target. Reads metadata only."""
+        return self.snapshot.readlink(self.at(path))
+
+    def listdir(self, path: bytes) -> list[bytes]:
+        """Return the names in a directory. Reads metadata only."""
+        return self.snapshot.listdir(self.at(path))
+
+    def read(self, path: bytes, limit: int) -> bytes:
+        """Return a regular file's contents, at most ``limit`` bytes. Reads contents."""
+        return self.snapshot.read(self.at(path), limit)
+
+    def xattrs(self, path: bytes) -> dict[bytes, bytes]:
+        """Return the extended attributes of a path. Reads metadata only."""
+        return self.snapshot.xattrs(self.at(path))
+
+    def resolve(self, path: bytes, *, follow_final: bool = True) -> Resolved:
+        """Resolve a recorded path inside this root. Reads metadata only."""
+        return resolve(self, path, follow_final=follow_final)
+
+    def child(self, path: bytes) -> Root:
+        """Return a root for a resolved sub-folder (a layer's ``diff``, a volume's ``_data``)."""
+        return Root(self.snapshot, self.at(path))
+
+    def display(self, path: bytes = b"") -> str:
+        """Return the snapshot path of ``path`` for people, with a leading slash."""
+        return "/" + display(self.at(path))
