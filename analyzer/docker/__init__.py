@@ -1,0 +1,1 @@
+"""Reading Docker's own on-disk formats: locating roots, containers, layers, views."""

@@ -1,0 +1,1 @@
+"""Storage drivers: each turns a container into its layer stack."""
