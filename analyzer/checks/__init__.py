@@ -1,0 +1,1 @@
+"""Checks: pure functions from the model to findings with evidence and ranked repairs."""

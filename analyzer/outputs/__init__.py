@@ -1,0 +1,1 @@
+"""Outputs: report.html, findings.json, repair.sh and the terminal summary."""
