@@ -12,8 +12,8 @@ one place to read to trust that nothing escapes the root.
 from __future__ import annotations
 
 import enum
-import unicodedata
 import stat as stat_module
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -144,7 +144,7 @@ class Snapshot(ABC):
         """Return one extended attribute of ``path``, or None. Reads metadata only."""
         return self.xattrs(path).get(name)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: only some backends hold anything open
         """Release what the backend holds open."""
 
 

@@ -83,19 +83,30 @@ def resolve(lookup: Lookup, path: bytes, *, follow_final: bool = True) -> Resolv
     pending.reverse()  # a stack: the next component is at the end
     done: list[bytes] = []
     hops: list[Hop] = []
+    # Once a component is missing or is not a directory, securejoin goes on lexically:
+    # nothing below it can be looked up, but a later ".." can climb back out of it, so
+    # "gone/../etc/app.conf" ends at "etc/app.conf" (and follows symlinks there) while
+    # "gone/sub/app.conf" stops at "gone". ``blocked`` remembers the first such component.
+    blocked: _Blocked | None = None
 
     while pending:
         name = pending.pop()
         if name == b"..":
             if done:
                 done.pop()
+            if blocked is not None and len(done) <= blocked.depth:
+                blocked = None
+            continue
+        if blocked is not None:
+            done.append(name)
             continue
 
         here = b"/".join([*done, name])
         entry = lookup.lstat(here)
         if entry is None:
-            rest = _lexical_rest(pending)
-            return Resolved(join(here, rest), None, tuple(hops), Problem.MISSING, here)
+            blocked = _Blocked(len(done), Problem.MISSING, here, None)
+            done.append(name)
+            continue
 
         is_last = not pending
         if entry.kind is Kind.SYMLINK and (follow_final or not is_last):
@@ -111,26 +122,25 @@ def resolve(lookup: Lookup, path: bytes, *, follow_final: bool = True) -> Resolv
             continue
 
         if not is_last and entry.kind is not Kind.DIR:
-            rest = _lexical_rest(pending)
-            return Resolved(
-                join(here, rest), None, tuple(hops), Problem.NOT_A_DIRECTORY, here, entry
-            )
+            blocked = _Blocked(len(done), Problem.NOT_A_DIRECTORY, here, entry)
         done.append(name)
 
     final = b"/".join(done)
+    if blocked is not None:
+        return Resolved(
+            final, None, tuple(hops), blocked.problem, blocked.stopped_at, blocked.blocker
+        )
     return Resolved(final, lookup.lstat(final), tuple(hops))
 
 
-def _lexical_rest(pending: list[bytes]) -> bytes:
-    """Join what is left of the stack lexically, resolving ``..`` without the tree."""
-    out: list[bytes] = []
-    for name in reversed(pending):
-        if name == b"..":
-            if out:
-                out.pop()
-        else:
-            out.append(name)
-    return b"/".join(out)
+@dataclass(frozen=True, slots=True)
+class _Blocked:
+    """The first component a walk could not enter, and how deep it sits."""
+
+    depth: int
+    problem: Problem
+    stopped_at: bytes
+    blocker: Stat | None
 
 
 class Root:

@@ -41,12 +41,17 @@ class IndexSnapshot(Snapshot):
         as when tar extracts an archive that lists a path twice)."""
         key = _normal(path)
         if not key:
-            self._entries[b""] = stat
+            # The root stays a directory: an archive member "./" that claims otherwise
+            # cannot be extracted either, and everything else hangs below the root.
+            if stat.kind is Kind.DIR:
+                self._entries[b""] = stat
+                self._set(self._xattrs, key, xattrs or None)
             return
         self._imply_parents(key)
         parent, _, name = key.rpartition(b"/")
         self._children[parent].add(name)
-        if key in self._entries and self._entries[key].kind is Kind.DIR and stat.kind is not Kind.DIR:
+        previous = self._entries.get(key)
+        if previous is not None and previous.kind is Kind.DIR and stat.kind is not Kind.DIR:
             self._drop_subtree(key)
         self._entries[key] = stat
         if stat.kind is Kind.DIR:
@@ -137,6 +142,7 @@ class IndexSnapshot(Snapshot):
                 self._children.setdefault(parent, set())
                 self._links.pop(parent, None)
                 self._contents.pop(parent, None)
+                self._xattrs.pop(parent, None)
 
     def _drop_subtree(self, key: bytes) -> None:
         for name in self._children.pop(key, set()):

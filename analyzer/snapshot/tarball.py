@@ -1,0 +1,341 @@
+"""A snapshot read from a tarball in one streaming pass into a compact in-memory index.
+
+The archive (plain, gzip, bzip2 or xz; ``tarfile`` detects which) is read once from start to
+end; no ``TarInfo`` is kept. Each member becomes one ``Stat`` in an ``IndexSnapshot``, with
+its symlink target, its PAX xattrs, and its contents when the ``keep`` predicate asks for
+them. Hardlinks read as their target, as GNU tar extracts them. A truncated or corrupt
+archive keeps what was read before the damage and says so in ``capture``: a path not found
+in it is then unknown, not absent.
+
+Only ``SCHILY.xattr.*`` PAX records carry xattrs here (what GNU tar, Go's ``archive/tar``
+and Docker's ``pkg/archive/archive.go`` write); libarchive's ``LIBARCHIVE.xattr.*`` records
+are not read. Members whose names contain ``..`` are skipped, as GNU tar skips them.
+"""
+
+from __future__ import annotations
+
+import logging
+import tarfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from tarfile import EOFHeaderError  # type: ignore[attr-defined]
+from typing import Self
+
+from analyzer.errors import NotCaptured, SnapshotError
+from analyzer.snapshot.base import Capture, Kind, Stat, split
+from analyzer.snapshot.index import IndexSnapshot
+
+log = logging.getLogger(__name__)
+
+#: Decides from a member's path and size whether its contents are kept in memory.
+KeepPredicate = Callable[[bytes, int], bool]
+
+#: Contents the default predicate keeps are at most this large...
+KEEP_LIMIT = 1 << 20
+#: ...except containerd's bolt databases, which it keeps up to this size.
+BOLT_KEEP_LIMIT = 64 << 20
+#: Docker's small metadata files (a digest, a layer id, a ``lower`` chain of 128 links)
+#: are far below this; it stops ``usr/bin/diff`` of every image layer being kept.
+SMALL_FILE_LIMIT = 64 << 10
+
+_JSON_NAMES = frozenset(
+    {
+        b"config.v2.json",
+        b"hostconfig.json",
+        b"config.json",
+        b"daemon.json",
+        b"repositories.json",
+        b"key.json",
+        b"fstab",
+    }
+)
+# Layer bookkeeping: image/overlay2/layerdb/mounts/<id>/{mount-id,init-id,parent},
+# layerdb/sha256/<chain>/{cache-id,diff,size,parent}, overlay2/<id>/{link,lower},
+# overlay/<id>/lower-id. Common words, so only small files count.
+_SMALL_NAMES = frozenset(
+    {
+        b"mount-id",
+        b"init-id",
+        b"parent",
+        b"cache-id",
+        b"diff",
+        b"size",
+        b"lower",
+        b"link",
+        b"lower-id",
+    }
+)
+_BOLT_NAMES = frozenset({b"meta.db", b"metadata.db"})
+# Where a host root keeps what tells us the data root and the mounts of the host.
+_KEPT_FOLDERS = (
+    b"etc/systemd/",
+    b"lib/systemd/system/",
+    b"usr/lib/systemd/system/",
+    b"etc/default/",
+    b"etc/docker/",
+)
+
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar")
+_SCHILY_XATTR = "SCHILY.xattr."
+_CHAR_TYPES = {tarfile.CHRTYPE: Kind.CHAR, tarfile.BLKTYPE: Kind.BLOCK}
+
+
+def keep_for_docker(path: bytes, size: int) -> bool:
+    """Return whether the Docker analysis needs the contents of the file at ``path``.
+
+    Keeps Docker's JSON and layer bookkeeping files, the host's systemd units, defaults and
+    Docker configuration (under any folder, since a host root may sit inside the archive),
+    and containerd's bolt databases. ``local-kv.db`` and other large files are not kept.
+    """
+    base = path.rpartition(b"/")[2]
+    if base in _BOLT_NAMES:
+        return size <= BOLT_KEEP_LIMIT
+    if size > KEEP_LIMIT:
+        return False
+    if base in _JSON_NAMES:
+        return True
+    if base in _SMALL_NAMES:
+        return size <= SMALL_FILE_LIMIT
+    rooted = b"/" + path
+    return any(b"/" + folder in rooted for folder in _KEPT_FOLDERS)
+
+
+class TarSnapshot(IndexSnapshot):
+    """Read a tarball into memory in one pass; the file itself is never written.
+
+    Contents of a hardlink are those kept for its target: a file whose own name the
+    predicate would keep but which is a hardlink to an earlier member that was not kept
+    reads as ``NotCaptured``.
+    """
+
+    def __init__(self, path: Path | str, keep: KeepPredicate = keep_for_docker) -> None:
+        self.path = Path(path)
+        super().__init__(name=_archive_name(self.path))
+        self._keep = keep
+        self._load()
+
+    def _load(self) -> None:
+        """Read every member of the archive once, in order."""
+        state = _LoadState()
+        try:
+            archive = _Reader.open(
+                self.path,
+                mode="r|*",
+                tarinfo=_EndProbe,
+                encoding="utf-8",
+                errors="surrogateescape",
+            )
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+            raise SnapshotError(f"{self.path} is not a readable tar archive: {error}") from error
+
+        with archive:
+            try:
+                while True:
+                    member = archive.next()
+                    if member is None:
+                        break
+                    self._add_member(archive, member, state)
+                    state.members += 1
+                    # Stream mode appends every TarInfo to ``members``; drop them so that
+                    # memory stays proportional to the index, not to the archive.
+                    archive.members.clear()
+            except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+                state.damage = str(error) or type(error).__name__
+            if state.damage is None and archive.end_error is not None:
+                state.damage = archive.end_error
+
+        self.set_capture(state.capture())
+        log.debug("read %d members from %s", state.members, self.path)
+
+    def _add_member(self, archive: tarfile.TarFile, member: tarfile.TarInfo,
+                    state: _LoadState) -> None:
+        """Record one member: its kind, metadata, link target, xattrs and kept contents."""
+        path = _member_path(member.name)
+        if path is None:
+            state.skipped.append(member.name)
+            log.warning("skipped tar member %r: its name climbs out with '..'", member.name)
+            return
+
+        xattrs = _pax_xattrs(member)
+        if xattrs:
+            state.xattr_records = True
+
+        if member.islnk():
+            self._add_hardlink(path, member, xattrs)
+            return
+
+        kind = _member_kind(member)
+        if kind is None:
+            log.debug("skipped tar member %r of type %r", member.name, member.type)
+            return
+        if kind is Kind.CHAR:
+            state.char_devices = True
+
+        target = _encode(member.linkname) if kind is Kind.SYMLINK else None
+        stat = Stat(
+            kind=kind,
+            # Linux ignores a symlink's mode and shows 0777 whatever tar recorded.
+            mode=0o777 if kind is Kind.SYMLINK else member.mode & 0o7777,
+            uid=member.uid,
+            gid=member.gid,
+            size=_member_size(kind, member, target),
+            mtime=float(member.mtime),
+            rdev_major=member.devmajor if kind in _CHAR_TYPES.values() else 0,
+            rdev_minor=member.devminor if kind in _CHAR_TYPES.values() else 0,
+        )
+        contents = None
+        if kind is Kind.FILE and self._keep(path, member.size):
+            contents = _contents(archive, member)
+        self.add(path, stat, target=target, contents=contents, xattrs=xattrs)
+
+    def _add_hardlink(self, path: bytes, member: tarfile.TarInfo,
+                      xattrs: dict[bytes, bytes]) -> None:
+        """Record a hardlink as a second name of its target, which tar listed earlier."""
+        origin = _member_path(member.linkname)
+        found = None if origin is None else self.lstat(origin)
+        if origin is None or found is None:
+            log.debug("hardlink %r names %r, which the archive did not hold before it",
+                      member.name, member.linkname)
+            return
+
+        contents = None
+        target = None
+        if found.kind is Kind.FILE:
+            try:
+                contents = self.read(origin, limit=found.size)
+            except NotCaptured:
+                contents = None
+        elif found.kind is Kind.SYMLINK:
+            target = self.readlink(origin)
+        self.add(path, found, target=target, contents=contents,
+                 xattrs=xattrs or self.xattrs(origin))
+
+
+class _LoadState:
+    """What one pass over an archive has learned besides the entries."""
+
+    def __init__(self) -> None:
+        self.members = 0
+        self.xattr_records = False
+        self.char_devices = False
+        self.damage: str | None = None
+        self.skipped: list[str] = []
+
+    def capture(self) -> Capture:
+        """Return the capture record the pass justifies."""
+        notes: list[str] = []
+        if self.skipped:
+            notes.append(f"skipped {len(self.skipped)} members whose names contain '..'")
+        if self.damage is None:
+            return Capture(
+                xattr_records=self.xattr_records,
+                char_devices=self.char_devices,
+                notes=tuple(notes),
+            )
+        return Capture(
+            complete=False,
+            reason=f"the archive ends early after {self.members} members: {self.damage}",
+            xattr_records=self.xattr_records,
+            char_devices=self.char_devices,
+            notes=tuple(notes),
+        )
+
+
+class _Reader(tarfile.TarFile):
+    """A ``TarFile`` that remembers why its stream of headers stopped."""
+
+    end_error: str | None = None
+    members: list[tarfile.TarInfo]  # set by TarFile.__init__; typeshed does not declare it
+
+
+class _EndProbe(tarfile.TarInfo):
+    """A ``TarInfo`` that tells a clean end of archive from a cut or garbled one.
+
+    ``TarFile.next`` treats an empty, short or invalid header after the first member as
+    the end of the archive without saying so; only a block of zeros is the real end marker.
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> Self:
+        try:
+            return super().fromtarfile(archive)
+        except EOFHeaderError:
+            raise
+        except tarfile.HeaderError as error:
+            if isinstance(archive, _Reader):
+                archive.end_error = f"{error} at byte {archive.offset}"
+            raise
+
+
+def _archive_name(path: Path) -> str:
+    """Return the file name without archive extensions: ``overlay2.v2.tgz`` -> ``overlay2.v2``."""
+    name = path.name
+    for suffix in _ARCHIVE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _encode(text: str) -> bytes:
+    """Return the exact bytes ``tarfile`` decoded with utf-8 and surrogateescape."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _member_path(name: str) -> bytes | None:
+    """Return a member name as a snapshot path, or None when it contains ``..``.
+
+    ``./docker/containers/`` and ``/docker/containers`` both become ``docker/containers``.
+    """
+    parts = split(_encode(name))
+    if b".." in parts:
+        return None
+    return b"/".join(parts)
+
+
+def _member_kind(member: tarfile.TarInfo) -> Kind | None:
+    """Return the kind of a non-hardlink member, or None for types a file system lacks."""
+    if member.isreg():
+        return Kind.FILE
+    if member.isdir():
+        return Kind.DIR
+    if member.issym():
+        return Kind.SYMLINK
+    if member.type in _CHAR_TYPES:
+        return _CHAR_TYPES[member.type]
+    if member.isfifo():
+        return Kind.FIFO
+    return None
+
+
+def _member_size(kind: Kind, member: tarfile.TarInfo, target: bytes | None) -> int:
+    """Return the size ``lstat`` would show once extracted: file bytes or link length."""
+    if kind is Kind.FILE:
+        return member.size
+    if target is not None:
+        return len(target)
+    return 0
+
+
+def _pax_xattrs(member: tarfile.TarInfo) -> dict[bytes, bytes]:
+    """Return the xattrs of a member from its ``SCHILY.xattr.<name>`` PAX records.
+
+    ``tarfile`` decodes PAX values as UTF-8 and falls back to the archive's error handler
+    (surrogateescape here), so encoding them back gives the bytes that were stored:
+    ``SCHILY.xattr.trusted.overlay.opaque=y`` -> ``{b"trusted.overlay.opaque": b"y"}``.
+    """
+    found: dict[bytes, bytes] = {}
+    for key, value in member.pax_headers.items():
+        if key.startswith(_SCHILY_XATTR) and len(key) > len(_SCHILY_XATTR):
+            found[_encode(key[len(_SCHILY_XATTR):])] = _encode(value)
+    return found
+
+
+def _contents(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
+    """Return a member's contents; must be called before the stream moves on."""
+    stream = archive.extractfile(member)
+    if stream is None:
+        return None
+    with stream:
+        return stream.read()
+
