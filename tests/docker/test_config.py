@@ -1,0 +1,201 @@
+"""Tests of config.v2.json / hostconfig.json parsing."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from analyzer.docker.config import load_containers, parse_bind
+from analyzer.docker.models import MountOrigin, MountType
+from analyzer.snapshot.confine import Root
+from analyzer.snapshot.index import IndexSnapshot
+
+CID = "a" * 64
+
+
+def _tree(config: dict[str, object] | bytes | None, hostconfig: dict[str, object] | bytes | None,
+          cid: str = CID) -> Root:
+    snap = IndexSnapshot()
+    folder = b"containers/" + cid.encode()
+    snap.dir(folder)
+    for name, value in ((b"config.v2.json", config), (b"hostconfig.json", hostconfig)):
+        if value is None:
+            continue
+        data = value if isinstance(value, bytes) else orjson.dumps(value)
+        snap.file(folder + b"/" + name, data)
+    return Root(snap)
+
+
+SEED_CONFIG = {
+    "ID": CID,
+    "Name": "/seed",
+    "Driver": "overlay2",
+    "Image": "sha256:" + "b" * 64,
+    "Created": "2026-12-01T10:00:00Z",
+    "HasBeenStartedBefore": True,
+    "Config": {"Image": "busybox:test", "Labels": {"com.docker.compose.project": "p"}},
+    "State": {"Running": False, "ExitCode": 128, "Error": "boom",
+              "StartedAt": "2026-12-01T10:00:01Z", "FinishedAt": "2026-12-01T10:05:00Z"},
+    "LogPath": f"/var/lib/docker/containers/{CID}/{CID}-json.log",
+    "HostnamePath": f"/var/lib/docker/containers/{CID}/hostname",
+    "HostsPath": f"/var/lib/docker/containers/{CID}/hosts",
+    "ResolvConfPath": f"/var/lib/docker/containers/{CID}/resolv.conf",
+    "ShmPath": "",
+    "MountPoints": {
+        "/abc": {"Source": "/test/mount/abc", "Destination": "/abc", "RW": True, "Name": "",
+                 "Driver": "", "Type": "bind", "Propagation": "rprivate",
+                 "Spec": {"Type": "bind", "Source": "/test/mount/abc", "Target": "/abc"}},
+        "/app": {"Source": "/srv/once", "Destination": "/app", "RW": False, "Type": "bind",
+                 "Spec": {"Type": "bind", "Source": "/srv/once", "Target": "/app",
+                          "ReadOnly": True},
+                 "SkipMountpointCreation": True},
+        "/data": {"Source": "/var/lib/docker/volumes/vol1/_data", "Destination": "/data",
+                  "RW": True, "Name": "vol1", "Driver": "local", "Type": "volume",
+                  "Spec": {"Type": "volume", "Source": "vol1", "Target": "/data"}},
+    },
+}
+SEED_HOSTCONFIG = {
+    "Binds": ["/test/mount/abc:/abc", "vol1:/data"],
+    "Mounts": [{"Type": "bind", "Source": "/srv/once", "Target": "/app", "ReadOnly": True}],
+    "Tmpfs": {"/run/cache": "size=64m"},
+    "RestartPolicy": {"Name": "always", "MaximumRetryCount": 0},
+}
+
+
+def test_load_containers_reads_every_field() -> None:
+    result = load_containers(_tree(SEED_CONFIG, SEED_HOSTCONFIG))
+
+    assert result.unreadable == []
+    [container] = result.containers
+    assert (container.id, container.name, container.image, container.driver) == (
+        CID, "seed", "busybox:test", "overlay2")
+    assert container.state.exit_code == 128
+    assert container.state.error == "boom"
+    assert container.has_been_started_before is True
+    assert container.restart_policy.starts_at_boot is True
+    assert container.labels == {"com.docker.compose.project": "p"}
+    by_dest = {m.destination: m for m in container.mounts}
+    assert sorted(by_dest) == ["/abc", "/app", "/data", "/etc/hostname", "/etc/hosts",
+                               "/etc/resolv.conf", "/run/cache"]
+
+
+def test_parse_mounts_models_v_and_mount_binds() -> None:
+    [container] = load_containers(_tree(SEED_CONFIG, SEED_HOSTCONFIG)).containers
+    by_dest = {m.destination: m for m in container.mounts}
+
+    abc = by_dest["/abc"]
+    assert abc.type is MountType.BIND
+    assert abc.source == "/test/mount/abc"
+    assert abc.origins == (MountOrigin.MOUNT_POINTS, MountOrigin.BINDS)
+    assert abc.create_missing_source is True
+    assert abc.from_cli_v is True
+
+    app = by_dest["/app"]
+    assert app.origins == (MountOrigin.MOUNT_POINTS, MountOrigin.MOUNTS)
+    assert app.create_missing_source is False
+    assert app.skip_mountpoint_creation is True
+    assert app.read_only is True
+
+    data = by_dest["/data"]
+    assert (data.type, data.name, data.volume_driver) == (MountType.VOLUME, "vol1", "local")
+    assert data.create_missing_source is False
+
+    cache = by_dest["/run/cache"]
+    assert (cache.type, cache.source, cache.tmpfs_options) == (MountType.TMPFS, "", "size=64m")
+
+    hosts = by_dest["/etc/hosts"]
+    assert hosts.origins == (MountOrigin.CONTAINER_FILE,)
+    assert hosts.source == f"/var/lib/docker/containers/{CID}/hosts"
+
+
+def test_parse_mounts_create_mountpoint_makes_mount_behave_like_v() -> None:
+    config = dict(SEED_CONFIG, MountPoints={})
+    hostconfig = {"Mounts": [{"Type": "bind", "Source": "/srv/x", "Target": "/x",
+                              "BindOptions": {"CreateMountpoint": True}}]}
+    [container] = load_containers(_tree(config, hostconfig)).containers
+    [mount] = [m for m in container.mounts if m.destination == "/x"]
+    assert mount.create_missing_source is True
+    assert mount.from_cli_v is False
+
+
+def test_parse_mounts_user_mount_replaces_container_file() -> None:
+    config = dict(SEED_CONFIG, MountPoints={
+        "/etc/hosts": {"Source": "/srv/hosts", "Destination": "/etc/hosts", "RW": True,
+                       "Type": "bind"}})
+    [container] = load_containers(_tree(config, {})).containers
+    hosts = [m for m in container.mounts if m.destination == "/etc/hosts"]
+    assert [(m.source, m.origins) for m in hosts] == [("/srv/hosts", (MountOrigin.MOUNT_POINTS,))]
+
+
+@pytest.mark.parametrize(("config", "hostconfig", "code"), [
+    (b"", SEED_HOSTCONFIG, "config_empty"),
+    (b'{"ID": "aaa", "Name', SEED_HOSTCONFIG, "config_invalid"),
+    (b"[1, 2]", SEED_HOSTCONFIG, "config_invalid"),
+    (SEED_CONFIG, b"", "hostconfig_empty"),
+    (SEED_CONFIG, b'{"Binds": [', "hostconfig_invalid"),
+    (None, SEED_HOSTCONFIG, "config_missing"),
+])
+def test_load_containers_reports_what_the_engine_skips(
+        config: dict[str, object] | bytes | None, hostconfig: dict[str, object] | bytes,
+        code: str) -> None:
+    result = load_containers(_tree(config, hostconfig))
+
+    assert result.containers == []
+    [skipped] = result.unreadable
+    assert skipped.code == code
+    assert skipped.id == CID
+
+
+def test_load_containers_keeps_what_is_known_of_a_skipped_container() -> None:
+    result = load_containers(_tree(SEED_CONFIG, b""))
+
+    [skipped] = result.unreadable
+    assert skipped.name_hint == "seed"
+    assert skipped.image_hint == "busybox:test"
+    assert skipped.hostconfig_readable is False
+    assert dict(skipped.files)["hostconfig.json"] == 0
+
+
+def test_load_containers_missing_hostconfig_is_a_problem_not_a_skip() -> None:
+    [container] = load_containers(_tree(SEED_CONFIG, None)).containers
+
+    assert container.hostconfig_present is False
+    assert [p.code for p in container.problems] == ["hostconfig_missing"]
+    # MountPoints alone still describe the mounts.
+    assert "/abc" in {m.destination for m in container.mounts}
+
+
+def test_load_containers_recognises_legacy_config_json() -> None:
+    snap = IndexSnapshot()
+    snap.file(b"containers/" + CID.encode() + b"/config.json", b"{}")
+    result = load_containers(Root(snap))
+
+    assert [u.code for u in result.unreadable] == ["legacy_config"]
+
+
+def test_load_containers_one_broken_container_does_not_stop_the_others() -> None:
+    snap = IndexSnapshot()
+    good, bad = "1" * 64, "2" * 64
+    snap.file(b"containers/" + good.encode() + b"/config.v2.json",
+              orjson.dumps(dict(SEED_CONFIG, ID=good)))
+    snap.file(b"containers/" + good.encode() + b"/hostconfig.json", b"{}")
+    snap.file(b"containers/" + bad.encode() + b"/config.v2.json", b"\xff\xfe")
+    snap.file(b"containers/stray-file", b"x")
+    result = load_containers(Root(snap))
+
+    assert [c.id for c in result.containers] == [good]
+    assert [(u.id, u.code) for u in result.unreadable] == [(bad, "config_invalid")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/srv/app.conf:/etc/app.conf:ro,z", ("/srv/app.conf", "/etc/app.conf", ["ro", "z"])),
+    ("data:/var/lib/data", ("data", "/var/lib/data", [])),
+    ("/data/", ("", "/data", [])),
+    ("/srv/x:/x/", ("/srv/x", "/x", [])),
+])
+def test_parse_bind_splits_v_strings(text: str, expected: tuple[str, str, list[str]]) -> None:
+    assert parse_bind(text) == expected
+
+
+def test_parse_bind_rejects_too_many_colons() -> None:
+    assert parse_bind("/a:/b:ro:extra") is None
