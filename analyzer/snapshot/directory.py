@@ -10,6 +10,9 @@ symlinks is left to ``analyzer.snapshot.confine``.
 Reads do not disturb the evidence: a file is lstat-ed before it is opened, only regular files
 are opened for contents (with ``O_NOATIME`` where the kernel permits it), a device node, FIFO
 or socket is never opened, and directories are listed through ``O_NOATIME`` descriptors.
+``readlink`` is the exception Linux leaves: it has no ``O_NOATIME`` and updates the link's
+atime on a read-write mount (``fs/stat.c`` calls ``touch_atime``), so evidence is best
+mounted read-only or with ``noatime``.
 Mount points inside the root are crossed like any directory; the caller decides whether a
 path under ``/proc`` or a network mount means anything.
 """
@@ -42,7 +45,9 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 #: component is a symlink (ELOOP from O_NOFOLLOW) or not a directory.
 _ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
 
-_ROOT_NAME = b"."
+#: Names go to the os functions as text decoded with ``os.fsdecode``: the round trip is
+#: exact for any bytes, and it is the form pyfakefs accepts together with ``dir_fd``.
+_ROOT_NAME = "."
 
 
 class DirectorySnapshot(Snapshot):
@@ -74,12 +79,15 @@ class DirectorySnapshot(Snapshot):
         return None if found is None else _to_stat(found)
 
     def readlink(self, path: bytes) -> bytes:
-        """Return the target of the symlink at ``path``. Reads metadata only."""
+        """Return the target of the symlink at ``path``. Reads metadata only.
+
+        On a read-write mount without ``noatime`` the kernel updates the link's atime.
+        """
         with _Parent(self, path) as (parent, name):
             if parent is None:
                 raise NotASymlink(path, "no such entry")
             try:
-                return os.readlink(name, dir_fd=parent)
+                return os.fsencode(os.readlink(name, dir_fd=parent))
             except OSError as error:
                 if error.errno in (errno.EINVAL, *_ABSENT):
                     raise NotASymlink(path, "not a symlink") from error
@@ -151,7 +159,7 @@ class DirectorySnapshot(Snapshot):
                     return _read_xattrs(fd, path)
                 finally:
                     os.close(fd)
-            return _read_xattrs(b"/proc/self/fd/%d/%s" % (parent, name), path)
+            return _read_xattrs(f"/proc/self/fd/{parent}/{name}", path)
 
     @property
     def capture(self) -> Capture:
@@ -185,7 +193,7 @@ class DirectorySnapshot(Snapshot):
         fd = os.dup(self._root())
         for part in parts:
             try:
-                step = os.open(part, _STEP_FLAGS, dir_fd=fd)
+                step = os.open(os.fsdecode(part), _STEP_FLAGS, dir_fd=fd)
             except OSError as error:
                 os.close(fd)
                 if error.errno in _ABSENT:
@@ -195,10 +203,12 @@ class DirectorySnapshot(Snapshot):
             fd = step
         return fd
 
-    def _stat_at(self, parent: int | None, name: bytes, path: bytes) -> os.stat_result | None:
+    def _stat_at(self, parent: int | None, name: str, path: bytes) -> os.stat_result | None:
         if parent is None:
             return None
         try:
+            if name == _ROOT_NAME:  # the root's own descriptor; "." is never a symlink
+                return os.fstat(parent)
             return os.stat(name, dir_fd=parent, follow_symlinks=False)
         except OSError as error:
             if error.errno in _ABSENT:
@@ -229,7 +239,7 @@ class _Parent:
         self.path = path
         self.fd: int | None = None
 
-    def __enter__(self) -> tuple[int | None, bytes]:
+    def __enter__(self) -> tuple[int | None, str]:
         parts = split(self.path)
         if b".." in parts or any(b"\0" in part for part in parts):
             log.debug("%r is not a normalised snapshot path; treated as absent", self.path)
@@ -238,7 +248,7 @@ class _Parent:
             self.fd = os.dup(self.snapshot._root())
             return self.fd, _ROOT_NAME
         self.fd = self.snapshot._walk(parts[:-1], self.path)
-        return self.fd, parts[-1]
+        return self.fd, os.fsdecode(parts[-1])
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
@@ -246,7 +256,7 @@ class _Parent:
             self.fd = None
 
 
-def _open_quietly(name: bytes, flags: int, parent: int, path: bytes) -> int:
+def _open_quietly(name: str, flags: int, parent: int, path: bytes) -> int:
     """Open ``name`` under ``parent`` with ``O_NOATIME`` when the kernel lets us.
 
     ``O_NOATIME`` needs the file's owner or ``CAP_FOWNER``; without them the open fails with
@@ -288,7 +298,7 @@ def _read_capped(fd: int, path: bytes, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read_xattrs(target: int | bytes, path: bytes) -> dict[bytes, bytes]:
+def _read_xattrs(target: int | str, path: bytes) -> dict[bytes, bytes]:
     """Return the xattrs of an open descriptor, or of a path without following it."""
     follow = isinstance(target, int)  # a descriptor is the entry itself
     try:

@@ -148,8 +148,9 @@ class TarSnapshot(IndexSnapshot):
         self.set_capture(state.capture())
         log.debug("read %d members from %s", state.members, self.path)
 
-    def _add_member(self, archive: tarfile.TarFile, member: tarfile.TarInfo,
-                    state: _LoadState) -> None:
+    def _add_member(
+        self, archive: tarfile.TarFile, member: tarfile.TarInfo, state: _LoadState
+    ) -> None:
         """Record one member: its kind, metadata, link target, xattrs and kept contents."""
         path = _member_path(member.name)
         if path is None:
@@ -189,14 +190,18 @@ class TarSnapshot(IndexSnapshot):
             contents = _contents(archive, member)
         self.add(path, stat, target=target, contents=contents, xattrs=xattrs)
 
-    def _add_hardlink(self, path: bytes, member: tarfile.TarInfo,
-                      xattrs: dict[bytes, bytes]) -> None:
+    def _add_hardlink(
+        self, path: bytes, member: tarfile.TarInfo, xattrs: dict[bytes, bytes]
+    ) -> None:
         """Record a hardlink as a second name of its target, which tar listed earlier."""
         origin = _member_path(member.linkname)
         found = None if origin is None else self.lstat(origin)
         if origin is None or found is None:
-            log.debug("hardlink %r names %r, which the archive did not hold before it",
-                      member.name, member.linkname)
+            log.debug(
+                "hardlink %r names %r, which the archive did not hold before it",
+                member.name,
+                member.linkname,
+            )
             return
 
         contents = None
@@ -208,8 +213,9 @@ class TarSnapshot(IndexSnapshot):
                 contents = None
         elif found.kind is Kind.SYMLINK:
             target = self.readlink(origin)
-        self.add(path, found, target=target, contents=contents,
-                 xattrs=xattrs or self.xattrs(origin))
+        self.add(
+            path, found, target=target, contents=contents, xattrs=xattrs or self.xattrs(origin)
+        )
 
 
 class _LoadState:
@@ -327,7 +333,7 @@ def _pax_xattrs(member: tarfile.TarInfo) -> dict[bytes, bytes]:
     found: dict[bytes, bytes] = {}
     for key, value in member.pax_headers.items():
         if key.startswith(_SCHILY_XATTR) and len(key) > len(_SCHILY_XATTR):
-            found[_encode(key[len(_SCHILY_XATTR):])] = _encode(value)
+            found[_encode(key[len(_SCHILY_XATTR) :])] = _encode(value)
     return found
 
 
@@ -338,4 +344,3 @@ def _contents(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None
         return None
     with stream:
         return stream.read()
-
