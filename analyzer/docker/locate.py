@@ -401,8 +401,9 @@ def _try_candidate(
     finder.consider(rule, recorded, found, False, reason + via)
     if configured:
         finder.note(
-            f"the configured data root {recorded} is {reason} in the snapshot (a disk that "
-            "was not captured?); the next rule is tried, and may find older state"
+            f"the configured data root {recorded} is {reason.removesuffix(' in the snapshot')}"
+            " in the snapshot (a disk that was not captured?); the next rule is tried, and "
+            "may find older state"
         )
     return None
 
