@@ -91,7 +91,9 @@ def test_locate_daemon_json_graph_key_of_old_engines() -> None:
 
 def test_locate_daemon_json_with_comments_is_invalid_and_reported() -> None:
     snap = host_tree()
-    snap.file(b"etc/docker/daemon.json", b'{\n  // moved to the big disk\n  "data-root": "/data"\n}')
+    snap.file(
+        b"etc/docker/daemon.json", b'{\n  // moved to the big disk\n  "data-root": "/data"\n}'
+    )
     add_data_root(snap, b"data", "/data")
     add_data_root(snap, b"var/lib/docker")
 
@@ -333,7 +335,9 @@ def test_locate_snap_docker_data_root() -> None:
     assert location.data_rule == (
         "snap Docker's data root /var/snap/docker/common/var-lib-docker"
     )
-    assert [c.reason for c in location.candidates] == ["absent in the snapshot", "holds Docker's state"]
+    assert [c.reason for c in location.candidates] == [
+        "absent in the snapshot", "holds Docker's state",
+    ]
 
 
 def test_locate_rootless_docker_in_a_home_folder() -> None:
