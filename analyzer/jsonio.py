@@ -1,0 +1,207 @@
+"""Read and write JSON through orjson when it is importable, else the standard library.
+
+The zipapp (``docker-analyzer.pyz``) cannot import a compiled module, so it runs on the
+fallback; both modes write the same bytes for the same value, so a report made by the
+zipapp is byte-for-byte the one the installed command makes. To keep that promise,
+``dumps`` accepts only plain JSON values of their exact types (dict with str keys, list,
+tuple, str, int, float, bool, None) and refuses everything orjson would serialise on its
+own (dataclasses, enums, datetimes, subclasses of str), non-finite floats, integers outside
+64 bits and strings holding lone surrogates (``os.fsdecode`` leftovers: convert paths with
+``analyzer.snapshot.base.display`` first). Bytes values are not JSON: convert them before.
+
+Floats are written as orjson writes them (Rust ``ryu`` layout: ``1e16``, ``1.5e-7``,
+``0.00001``), not as ``repr`` does (``1e+16``, ``1.5e-07``, ``1e-05``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_INT_MIN = -(1 << 63)
+_INT_MAX = (1 << 64) - 1
+
+
+def _import_orjson() -> ModuleType | None:
+    """Return the orjson module, or None where it cannot be imported (the zipapp)."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson
+
+
+#: The orjson module in use, or None for the standard-library fallback. Tests set it to
+#: None to exercise the fallback in the same process.
+_orjson: ModuleType | None = _import_orjson()
+
+
+def loads(data: bytes) -> Any:
+    """Return the value encoded in ``data``; raise ``ValueError`` for anything not JSON.
+
+    Both modes refuse ``NaN`` and ``Infinity``, which Python's ``json`` alone would accept.
+    """
+    if _orjson is not None:
+        return _orjson.loads(data)
+    return json.loads(data, parse_constant=_refuse_constant)
+
+
+def dumps(obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
+    """Return ``obj`` as UTF-8 JSON bytes: compact, or indented by two spaces.
+
+    Raises ``TypeError`` for a value that is not plain JSON (see the module docstring).
+    """
+    _check(obj)
+    if _orjson is not None:
+        option = 0
+        if indent:
+            option |= _orjson.OPT_INDENT_2
+        if sort_keys:
+            option |= _orjson.OPT_SORT_KEYS
+        encoded: bytes = _orjson.dumps(obj, option=option)
+        return encoded
+
+    out: list[str] = []
+    _encode(obj, out, 0 if indent else -1, sort_keys)
+    return "".join(out).encode("utf-8")
+
+
+def _refuse_constant(name: str) -> Any:
+    """Refuse ``NaN``/``Infinity`` the way orjson does."""
+    raise ValueError(f"not a JSON value: {name}")
+
+
+def _check(obj: Any) -> None:
+    """Raise ``TypeError`` unless ``obj`` holds plain JSON values only."""
+    kind = type(obj)
+    if obj is None or kind is bool:
+        return
+    if kind is int:
+        if not _INT_MIN <= obj <= _INT_MAX:
+            raise TypeError(f"integer outside 64 bits: {obj}")
+        return
+    if kind is float:
+        if not math.isfinite(obj):
+            raise TypeError(f"not a finite float: {obj!r}")
+        return
+    if kind is str:
+        _check_text(obj)
+        return
+    if kind is dict:
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise TypeError(f"dict key is not a str: {key!r}")
+            _check_text(key)
+            _check(value)
+        return
+    if kind is list or kind is tuple:
+        for item in obj:
+            _check(item)
+        return
+    raise TypeError(f"not a JSON value: {kind.__name__}")
+
+
+def _check_text(text: str) -> None:
+    """Raise ``TypeError`` when ``text`` holds a lone surrogate, which UTF-8 cannot carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise TypeError(f"str is not valid UTF-8: {error.reason}") from None
+
+
+def _encode(obj: Any, out: list[str], level: int, sort_keys: bool) -> None:
+    """Append the JSON text of ``obj`` to ``out``; ``level`` -1 means compact.
+
+    The layout is orjson's: ``OPT_INDENT_2`` puts each member on its own line, writes
+    ``": "`` after a key and ``[]``/``{}`` for empty containers.
+    """
+    kind = type(obj)
+    if obj is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if obj else "false")
+    elif kind is int:
+        out.append(int.__repr__(obj))
+    elif kind is float:
+        out.append(_float_text(obj))
+    elif kind is str:
+        out.append(json.dumps(obj, ensure_ascii=False))
+    elif kind is dict:
+        items = sorted(obj.items()) if sort_keys else list(obj.items())
+        _encode_members(
+            [(json.dumps(key, ensure_ascii=False), value) for key, value in items],
+            "{}",
+            out,
+            level,
+            sort_keys,
+        )
+    else:
+        _encode_members([(None, item) for item in obj], "[]", out, level, sort_keys)
+
+
+def _encode_members(
+    members: list[tuple[str | None, Any]],
+    brackets: str,
+    out: list[str],
+    level: int,
+    sort_keys: bool,
+) -> None:
+    """Append a list or object whose members are ``(encoded key or None, value)``."""
+    if not members:
+        out.append(brackets)
+        return
+
+    out.append(brackets[0])
+    inner = level + 1 if level >= 0 else -1
+    for index, (key, value) in enumerate(members):
+        if index:
+            out.append(",")
+        if level >= 0:
+            out.append("\n" + "  " * inner)
+        if key is not None:
+            out.append(key + (": " if level >= 0 else ":"))
+        _encode(value, out, inner, sort_keys)
+    if level >= 0:
+        out.append("\n" + "  " * level)
+    out.append(brackets[1])
+
+
+def _float_text(value: float) -> str:
+    """Return ``value`` as orjson writes it: shortest digits in Rust ``ryu``'s layout.
+
+    ``repr`` and ryu find the same shortest round-trip digits; they differ only in where
+    the point and exponent go. With digits ``d`` (length n) and decimal exponent ``k``
+    such that value = 0.d x 10^kk, kk = n + k: ``1234e7`` -> ``12340000000.0``,
+    ``1234e-2`` -> ``12.34``, ``1234e-6`` -> ``0.001234``, ``1e30`` and ``1.234e33``.
+    """
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent = f"{abs(value)!r}".partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    # Position of the decimal point relative to the start of ``digits``.
+    point = len(whole.lstrip("0")) + int(exponent or 0)
+    if not whole.lstrip("0"):  # 0.00123 -> digits "123", point -2
+        point = int(exponent or 0) - (len(fraction) - len(fraction.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    length = len(digits)
+    k = point - length
+
+    if k >= 0 and point <= 16:
+        text = digits + "0" * k + ".0"
+    elif 0 < point <= 16:
+        text = digits[:point] + "." + digits[point:]
+    elif -5 < point <= 0:
+        text = "0." + "0" * -point + digits
+    elif length == 1:
+        text = f"{digits}e{point - 1}"
+    else:
+        text = f"{digits[0]}.{digits[1:]}e{point - 1}"
+    return sign + text
