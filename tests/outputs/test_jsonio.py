@@ -1,0 +1,140 @@
+"""The JSON layer: the same bytes with orjson and with the standard-library fallback."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer import jsonio
+from analyzer.checks.model import Severity
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def fallback() -> Iterator[None]:
+    """Run the test with orjson switched off, as in the zipapp."""
+    saved = jsonio._orjson
+    jsonio._orjson = None
+    try:
+        yield
+    finally:
+        jsonio._orjson = saved
+
+
+def _both(value: Any, **options: bool) -> tuple[bytes, bytes]:
+    """Return ``dumps(value)`` with orjson, then with the fallback."""
+    assert jsonio._orjson is not None
+    fast = jsonio.dumps(value, **options)
+    saved = jsonio._orjson
+    jsonio._orjson = None
+    try:
+        slow = jsonio.dumps(value, **options)
+    finally:
+        jsonio._orjson = saved
+    return fast, slow
+
+
+SAMPLE = {
+    "b": [1, -2, 3.5, 1e16, 1.5e-7, 1e-5, 0.1, -0.0, True, False, None],
+    "a": {"z": 'caf\u00e9 \x1b \u2028 "q" \\ /', "y": [], "x": {}},
+    "t": (1, "two"),
+}
+
+
+def test_jsonio_dumps_indented_exact_in_both_modes() -> None:
+    fast, slow = _both(SAMPLE, indent=True, sort_keys=True)
+
+    assert fast == slow
+    assert fast == (
+        b'{\n  "a": {\n    "x": {},\n    "y": [],\n'
+        b'    "z": "caf\xc3\xa9 \\u001b \xe2\x80\xa8 \\"q\\" \\\\ /"\n  },\n'
+        b'  "b": [\n    1,\n    -2,\n    3.5,\n    1e16,\n    1.5e-7,\n    0.00001,\n'
+        b"    0.1,\n    -0.0,\n    true,\n    false,\n    null\n  ],\n"
+        b'  "t": [\n    1,\n    "two"\n  ]\n}'
+    )
+
+
+def test_jsonio_dumps_compact_keeps_insertion_order() -> None:
+    fast, slow = _both({"b": 1, "a": [1.0, 123456789012345678.0, 5e-324]})
+
+    assert fast == slow == b'{"b":1,"a":[1.0,1.2345678901234568e17,5e-324]}'
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)))
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(1 << 63), max_value=(1 << 64) - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, st.booleans(), st.booleans())
+def test_jsonio_dumps_same_bytes_in_both_modes(value: Any, indent: bool, sort_keys: bool) -> None:
+    fast, slow = _both(value, indent=indent, sort_keys=sort_keys)
+
+    assert fast == slow
+    assert jsonio.loads(fast) == jsonio.loads(slow)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (math.nan, "not a finite float: nan"),
+        ({1: "a"}, "dict key is not a str: 1"),
+        (1 << 64, "integer outside 64 bits: 18446744073709551616"),
+        ("\udcff", "str is not valid UTF-8: surrogates not allowed"),
+        (b"raw", "not a JSON value: bytes"),
+        (Severity.ERROR, "not a JSON value: Severity"),
+    ],
+)
+@pytest.mark.parametrize("orjson_on", [True, False])
+def test_jsonio_dumps_refuses_the_same_values_in_both_modes(
+    value: Any, message: str, orjson_on: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not orjson_on:
+        monkeypatch.setattr(jsonio, "_orjson", None)
+
+    with pytest.raises(TypeError) as raised:
+        jsonio.dumps({"k": [value]})
+
+    assert str(raised.value) == message
+
+
+@pytest.mark.usefixtures("fallback")
+def test_jsonio_loads_fallback_refuses_nan() -> None:
+    assert jsonio.loads(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
+    with pytest.raises(ValueError, match="not a JSON value: NaN"):
+        jsonio.loads(b"[NaN]")
+
+
+def test_jsonio_loads_orjson_refuses_nan() -> None:
+    with pytest.raises(ValueError):
+        jsonio.loads(b"[NaN]")
+
+
+def test_jsonio_falls_back_when_orjson_cannot_be_imported() -> None:
+    script = (
+        "import sys; sys.modules['orjson'] = None\n"
+        "from analyzer import jsonio\n"
+        "print(jsonio._orjson is None, jsonio.dumps({'a': [1e16]}, indent=True).decode())\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout == 'True {\n  "a": [\n    1e16\n  ]\n}\n'
