@@ -915,9 +915,10 @@ def _classify(root: Root) -> str:
 
     A host has ``etc/`` or two of the usual top folders (``usr/``, ``var/``, ...; ``bin`` and
     ``lib`` may be symlinks into ``usr``); a data root has ``containers/`` or ``image/``, or
-    two of its other folders. ``containers/`` beside ``etc/`` counts as a data root.
+    two of its other folders. ``containers/`` beside ``etc/`` counts as a data root only
+    when it holds a ``<id>/config.v2.json``.
     """
-    if _is_dir(root, b"etc") and not _is_dir(root, b"containers"):
+    if _is_dir(root, b"etc") and not _holds_container_config(root, b"containers"):
         return "host"
     if _markers(root, strict=True):
         return "data"

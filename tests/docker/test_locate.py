@@ -225,6 +225,28 @@ def test_locate_systemd_drop_in_without_reset_leaves_two_commands() -> None:
     )
 
 
+def test_locate_unit_config_file_flag_and_conflicting_data_roots_are_noted() -> None:
+    snap = host_tree()
+    snap.file(
+        b"etc/systemd/system/docker.service",
+        b"[Service]\nExecStart=/usr/bin/dockerd --config-file /etc/docker/prod.json "
+        b"--data-root /srv/flag\n",
+    )
+    snap.file(b"etc/docker/prod.json", b'{"data-root": "/srv/json"}')
+    add_data_root(snap, b"srv/json", "/srv/json")
+
+    location = locate(snap)
+
+    assert location.daemon_config == {"data-root": "/srv/json"}
+    assert location.data_rule == '/etc/docker/prod.json sets "data-root": "/srv/json"'
+    assert location.notes == (
+        "/etc/systemd/system/docker.service points dockerd at /etc/docker/prod.json "
+        "(--config-file)",
+        "both daemon.json and the docker unit name a data root: dockerd refuses to start "
+        "when a directive is given both as a flag and in the configuration file",
+    )
+
+
 def test_locate_debian_unit_expands_docker_opts_from_etc_default() -> None:
     snap = host_tree()
     snap.file(
@@ -439,6 +461,17 @@ def test_locate_no_data_root_anywhere_raises() -> None:
 
     with pytest.raises(LocateError, match="no Docker data root found under /"):
         locate(snap)
+
+
+def test_locate_host_with_a_stray_containers_folder_is_still_a_host() -> None:
+    snap = host_tree()
+    snap.dir(b"containers/storage")  # podman's, not Docker's
+    add_data_root(snap, b"var/lib/docker")
+
+    location = locate(snap)
+
+    assert location.host_rule == HOST_RULE
+    assert location.data_root.base == b"var/lib/docker"
 
 
 # -- a data root alone, and inferring the host root -------------------------------------------
