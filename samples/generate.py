@@ -251,6 +251,8 @@ class _GnuPaxInfo(tarfile.TarInfo):
     ) -> bytes:
         records = b""
         for keyword, value in pax_headers.items():
+            if keyword == "hdrcharset":
+                continue
             body = (b" " + keyword.encode("utf-8") + b"="
                     + value.encode("utf-8", "surrogateescape") + b"\n")
             # A record starts with its own length in decimal, that length included.
