@@ -501,3 +501,20 @@ def test_gnu_tar_xattrs_and_whiteouts_round_trip(tmp_path: Path) -> None:
     assert tar.xattrs(b"bin") == {b"user.blob": b"\x01\x00\x00\x02\xff\x00"}
     assert tar.lstat(b"gone") is not None and tar.lstat(b"gone").is_whiteout  # type: ignore[union-attr]
     assert tar.capture.xattr_records and tar.capture.char_devices
+
+
+def test_tarball_root_member_keeps_its_xattrs(tmp_path: Path) -> None:
+    # A layer tarball from `docker save` starts with "./"; an opaque root is recorded there.
+    path = tmp_path / "opaque-root.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
+        root = _member(
+            "./", tarfile.DIRTYPE, mode=0o711, pax_headers={"SCHILY.xattr.user.overlay.opaque": "y"}
+        )
+        _write(archive, root)
+        _write(archive, _member("./etc/hostname"), b"box\n")
+
+    snap = TarSnapshot(path)
+
+    assert snap.lstat(b"") == Stat(Kind.DIR, 0o711, 1000, 1000, 0, 1.7e9)
+    assert snap.xattrs(b"") == {b"user.overlay.opaque": b"y"}
+    assert snap.listdir(b"") == [b"etc"]
