@@ -146,6 +146,8 @@ class TarSnapshot(IndexSnapshot):
                 state.damage = archive.end_error
 
         self.set_capture(state.capture())
+        if state.damage is not None:
+            log.warning("%s: %s", self.path, self.capture.reason)
         log.debug("read %d members from %s", state.members, self.path)
 
     def _add_member(
