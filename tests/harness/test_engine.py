@@ -79,6 +79,9 @@ def test_scenario_fails_as_recorded_and_repair_makes_start_succeed(
 
     scenarios.REPAIRS[case](own_engine, rec)
     assert scenarios.start_succeeds(own_engine, case) == (True, "")
+    if case == "empty-lower-file":
+        lower = own_engine.translate(rec.graph_driver["UpperDir"]).parent / "lower"
+        assert lower.read_text() == rec.extra["saved_lower"]
 
 
 def test_absent_v_source_is_recreated_empty_and_starts(own_engine: Engine) -> None:
