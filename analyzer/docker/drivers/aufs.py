@@ -1,4 +1,6 @@
-"""The aufs storage driver (Docker 18.09 and earlier): a container's branches from ``aufs/layers``.
+"""The aufs storage driver: a container's branches, read from ``aufs/layers``.
+
+Docker's default on Ubuntu until 18.x; deprecated in 19.03 and removed in 24.0.
 
 On disk, for a container ``C`` whose layer is ``c53b...35`` on an image whose only layer has
 the chain id ``38ac...c8`` and the cache id ``d1c5...ae`` (docker-explorer's aufs fixture)::

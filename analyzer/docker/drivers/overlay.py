@@ -1,4 +1,4 @@
-"""The legacy overlay storage driver (Docker 1.12 to 17.x, ``"Driver": "overlay"``).
+"""The legacy overlay storage driver (``"Driver": "overlay"``), removed in Docker 24.0.
 
 Each image layer is a full copy of the image's file system up to that layer (files
 hardlinked from the layer below), so a container needs exactly one lower dir. On disk, for
