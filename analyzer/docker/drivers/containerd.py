@@ -589,6 +589,27 @@ class ContainerdDriver(Driver):
             raise found
         return found
 
+    # -- paths as the rest of the analyzer records them --------------------------------
+
+    def _path(self, inside: bytes) -> bytes:
+        """Return a path under the containerd root the way layer paths are recorded."""
+        return self._shown(self.containerd_root.at(inside))
+
+    def _shown(self, snapshot_path: bytes) -> bytes:
+        """Return a snapshot path relative to the data root when it lies inside it.
+
+        Docker's managed containerd sits inside the data root, so its layers read
+        ``containerd/daemon/io.containerd.snapshotter.v1.overlayfs/snapshots/7/fs``. A
+        system containerd's layers lie outside the data root and keep their path relative
+        to the snapshot (``var/lib/containerd/...``).
+        """
+        base = self.data_root.base
+        if not base:
+            return snapshot_path
+        if snapshot_path.startswith(base + b"/"):
+            return snapshot_path[len(base) + 1 :]
+        return snapshot_path
+
     # -- the Driver interface ----------------------------------------------------------
 
     def layers(self, container: Container) -> Layers:
@@ -609,7 +630,8 @@ class ContainerdDriver(Driver):
                 )
             )
             return layers
-        layers.anchor = self.containerd_root.at(OVERLAYFS_DIR + b"/snapshots")
+        # No anchor: the record tying the container to its layer lives inside meta.db, not
+        # in a small file a repair script could compare (overlay2's layerdb ``mount-id``).
 
         try:
             meta = self.metadata()
@@ -618,7 +640,8 @@ class ContainerdDriver(Driver):
             if backend_key:
                 self._walk(meta, backend, snapshotter, container.id, backend_key, layers)
         except ContainerdReadError as error:
-            layers.facts.append(LayerFact(error.code, container.id, error.path, error.detail))
+            path = self._shown(error.path)
+            layers.facts.append(LayerFact(error.code, container.id, path, error.detail))
         except BoltError as error:  # damage met while walking a bucket
             layers.facts.append(
                 LayerFact(FactCode.METADATA_UNREADABLE, container.id, b"", str(error))
@@ -627,7 +650,7 @@ class ContainerdDriver(Driver):
 
     def _backend_key(self, meta: MetadataStore, snapshotter: str, key: str, layers: Layers) -> str:
         """Return the backend key of the container's snapshot, or record why there is none."""
-        meta_path = self.containerd_root.at(META_DB)
+        meta_path = self._path(META_DB)
         if not meta.has_namespace(self.namespace):
             layers.facts.append(
                 LayerFact(
@@ -673,7 +696,7 @@ class ContainerdDriver(Driver):
         layers: Layers,
     ) -> None:
         """Follow the backend parent chain from the container's snapshot to the base."""
-        db_path = self.containerd_root.at(OVERLAYFS_DB)
+        db_path = self._path(OVERLAYFS_DB)
         seen: set[str] = set()
         walked: list[str] = []
         key = backend_key
@@ -738,7 +761,7 @@ class ContainerdDriver(Driver):
                 LayerFact(
                     FactCode.LAYER_DIR_MISSING,
                     str(record.id),
-                    self.containerd_root.at(base),
+                    self._path(base),
                     f"snapshot folder of {record.key!r} is missing",
                 )
             )
@@ -747,14 +770,14 @@ class ContainerdDriver(Driver):
                 LayerFact(
                     FactCode.DIFF_MISSING,
                     str(record.id),
-                    self.containerd_root.at(fs),
+                    self._path(fs),
                     f"fs folder of {record.key!r} is missing",
                     found=found.kind.value if found is not None else "",
                 )
             )
         else:
             root = self.containerd_root.child(fs)
-        return Layer(role, str(record.id), self.containerd_root.at(fs), root, chain_id=chain_id)
+        return Layer(role, str(record.id), self._path(fs), root, chain_id=chain_id)
 
     def _cross_check(
         self,
@@ -780,7 +803,7 @@ class ContainerdDriver(Driver):
                 LayerFact(
                     FactCode.LOWER_MISMATCH,
                     container_id,
-                    self.containerd_root.at(META_DB),
+                    self._path(META_DB),
                     "meta.db and the snapshotter disagree on the parent chain",
                     expected=" <- ".join(expected),
                     found=" <- ".join(walked),

@@ -110,6 +110,7 @@ GOOD_BACKEND = {
     "moby/1/sha256:aa": (b"\x01", ""),
 }
 CD = b"var/lib/docker/containerd/daemon/"
+MANAGED = b"containerd/daemon/" + SNAPSHOTTER.encode()  # data-root relative
 
 
 def store(meta: bytes | None, backend: bytes | None, dirs: tuple[int, ...] = (11, 10, 1)) -> Root:
@@ -344,7 +345,7 @@ def test_containerd_docker26_chains(docker26: tuple[Root, dict[str, Any]]) -> No
         assert [(lay.role.value, lay.id, lay.chain_id) for lay in layers.stack] == stack
         assert layers.mount_id == stack[0][1]
         assert [lay.path for lay in layers.stack] == [
-            b"tmp/cd26/root/containerd/daemon/"
+            b"containerd/daemon/"  # relative to the data root, as overlay2's paths are
             + SNAPSHOTTER.encode()
             + b"/snapshots/"
             + n.encode()
@@ -433,7 +434,15 @@ def test_containerd_driver_synthetic_chain_resolves() -> None:
 
 
 def test_containerd_driver_meta_db_missing() -> None:
-    assert facts(store(None, backend_tree(GOOD_BACKEND))) == [(FactCode.LAYERDB_MISSING, "cid")]
+    layers = ContainerdDriver(store(None, backend_tree(GOOD_BACKEND))).layers(container())
+    assert [(f.code, f.layer_id, f.path) for f in layers.facts] == [
+        (
+            FactCode.LAYERDB_MISSING,
+            "cid",
+            b"containerd/daemon/io.containerd.metadata.v1.bolt/meta.db",
+        )
+    ]
+    assert layers.anchor == b""  # no small file to compare, unlike overlay2's mount-id
 
 
 def test_containerd_driver_meta_db_damaged() -> None:
@@ -480,8 +489,8 @@ def test_containerd_driver_snapshot_dirs_missing() -> None:
     snap_root.snapshot.dir(CD + SNAPSHOTTER.encode() + b"/snapshots/10")  # fs missing
     layers = ContainerdDriver(snap_root).layers(container())
     assert [(f.code, f.layer_id, f.path) for f in layers.facts] == [
-        (FactCode.DIFF_MISSING, "10", CD + SNAPSHOTTER.encode() + b"/snapshots/10/fs"),
-        (FactCode.LAYER_DIR_MISSING, "1", CD + SNAPSHOTTER.encode() + b"/snapshots/1"),
+        (FactCode.DIFF_MISSING, "10", MANAGED + b"/snapshots/10/fs"),
+        (FactCode.LAYER_DIR_MISSING, "1", MANAGED + b"/snapshots/1"),
     ]
     assert [lay.root is not None for lay in layers.stack] == [True, False, False]
     assert not layers.complete
@@ -548,6 +557,10 @@ def test_containerd_driver_system_containerd_root() -> None:
     )
     layers = driver.layers(container())
     assert layers.facts == []
+    # Outside the data root, so the path stays relative to the snapshot.
+    assert layers.stack[0].path == b"host/var/lib/containerd/" + SNAPSHOTTER.encode() + (
+        b"/snapshots/11/fs"
+    )
     assert driver.overlay_dirs(layers, "cid") == {
         "UpperDir": "/var/lib/containerd/" + SNAPSHOTTER + "/snapshots/11/fs",
         "WorkDir": "/var/lib/containerd/" + SNAPSHOTTER + "/snapshots/11/work",
