@@ -66,6 +66,8 @@ def quote(value: bytes) -> str:
         escaped = "".join(
             chr(byte) if byte in _LITERAL_IN_FORMAT else f"\\{byte:03o}" for byte in body
         )
+        if escaped.startswith("-"):  # printf would take a leading dash for an option
+            escaped = "\\055" + escaped[1:]
         word = "\"$(printf '" + escaped + "')\""
     if trailing:
         word += "'" + "\n" * trailing + "'"
