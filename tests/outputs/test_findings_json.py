@@ -564,3 +564,20 @@ def test_findings_json_schema_is_valid_for_jsonschema() -> None:
 
 def test_findings_json_escape_text_keeps_newlines_and_backslashes() -> None:
     assert escape_text("a\x1b[31m\\n\nb\tc\u202e") == "a\\x1b[31m\\n\nb\\x09c\\u202e"
+
+
+def test_findings_json_commands_are_the_real_script_lines_unchanged() -> None:
+    from analyzer.outputs.repair_script import repair_lines
+
+    result = rich_result()
+    document = to_document(result, repair_lines=repair_lines)
+
+    by_id = {c["id"]: c for c in document["containers"]}
+    for report in result.containers:
+        findings = {f["id"]: f for f in by_id[report.id]["findings"]}
+        for finding in report.findings:
+            commands = [r["commands"] for r in findings[finding.id]["repairs"]]
+            assert commands == [repair_lines(r, report.anchor) for r in finding.repairs]
+    stub = by_id[WEB_ID]["findings"][0]
+    assert stub["repairs"][2]["commands"][1] == "check_daemon_stopped"
+    assert all(line.isprintable() for r in stub["repairs"] for line in r["commands"])

@@ -293,3 +293,17 @@ def test_report_renders_the_same_from_a_zip(tmp_path: Path) -> None:
 
     assert done.stderr == ""
     assert done.stdout == render_report(rich_result(), repair_lines=plain_lines)
+
+
+def test_report_with_the_real_script_lines() -> None:
+    from analyzer.outputs.repair_script import repair_lines
+
+    result = rich_result()
+    text = render_report(result, repair_lines=repair_lines)
+
+    assert check_html(text).errors == []
+    web = result.containers[0]
+    lines = repair_lines(web.findings[1].repairs[2], web.anchor)
+    escaped = [line.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")
+               for line in lines]  # fmt: skip
+    assert '<pre class="script">' + "\n".join(escaped) + "</pre>" in text
