@@ -61,8 +61,8 @@ class MountTree:
     """What a mount puts at its destination, for lookups below it.
 
     ``lookup`` answers paths relative to the destination (``b""`` is the destination);
-    ``where`` names the root and the snapshot path of the backing folder for evidence
-    and repairs (``("host", b"srv/outer")``).
+    ``where`` names the root ("host" or "data") and the path of the backing entry
+    relative to that root, for evidence and repairs (``("host", b"srv/outer")``).
     """
 
     destination: str
@@ -118,8 +118,8 @@ class MountpointAnswer:
     """What runc will find at a mount destination.
 
     ``kind`` is file, dir, symlink, other, missing or unknown. ``resolved`` is the
-    container path after symlinks; ``backing`` is where the entry lives in the snapshot
-    (``("data", b"overlay2/<id>/diff/abc")``) so that a repair can name it.
+    container path after symlinks; ``backing`` is where the entry lives, relative to the
+    data or host root (``("data", b"overlay2/<id>/diff/abc")``), so a repair can name it.
     ``upper`` is the container upper dir's own entry at the path (a stub left by runc),
     ``lower`` the first image layer's entry below it, each with whether a directory is
     empty in that layer.
@@ -240,7 +240,7 @@ class ContainerView:
             if layer.role is LayerRole.UPPER:
                 if entry is not None:
                     answer.upper = entry
-                    answer.upper_path = layer.root.at(path)
+                    answer.upper_path = join(layer.path, path)
                     answer.upper_empty = _is_empty(layer, path, entry)
                 continue
             if entry is not None and not self._is_whiteout(layer, path, entry):
@@ -256,6 +256,8 @@ class ContainerView:
         if not path:
             return Found(_DIR, Provider(layer=candidates[0] if candidates else None))
         parts = path.split(b"/")
+        if self.whiteout is WhiteoutFormat.AUFS and any(p.startswith(_AUFS_WH) for p in parts):
+            return None  # aufs hides its own .wh. bookkeeping names from the container
         found: Found | None = None
         for depth, name in enumerate(parts):
             prefix = b"/".join(parts[: depth + 1])
@@ -271,7 +273,7 @@ class ContainerView:
                 if self._is_whiteout(layer, prefix, entry):
                     break
                 if found is None:
-                    found = Found(entry, Provider(layer=layer), ("data", layer.root.at(prefix)))
+                    found = Found(entry, Provider(layer=layer), ("data", join(layer.path, prefix)))
                     if entry.kind is not Kind.DIR:
                         break
                 elif entry.kind is not Kind.DIR:
@@ -332,10 +334,10 @@ def _find_in_tree(tree: MountTree, rest: bytes) -> Found | None:
         return Found(stat, Provider(tree=tree), tree.where)
     if tree.kind is not TreeKind.FOLDER or tree.lookup is None:
         return None
-    stat = tree.lookup(rest)
-    if stat is None:
+    entry = tree.lookup(rest)
+    if entry is None:
         return None
-    return Found(stat, Provider(tree=tree), (tree.where[0], join(tree.where[1], rest)))
+    return Found(entry, Provider(tree=tree), (tree.where[0], join(tree.where[1], rest)))
 
 
 def _is_empty(layer: Layer, path: bytes, entry: Stat) -> bool:
@@ -352,7 +354,7 @@ def _is_empty(layer: Layer, path: bytes, entry: Stat) -> bool:
 
 def _kind_word(stat: Stat) -> str:
     if stat.kind in (Kind.FILE, Kind.DIR, Kind.SYMLINK):
-        return stat.kind.value
+        return str(stat.kind.value)
     return "other"
 
 

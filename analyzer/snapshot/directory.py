@@ -163,8 +163,21 @@ class DirectorySnapshot(Snapshot):
 
     @property
     def capture(self) -> Capture:
-        """Return what a live folder records: everything, xattrs and devices included."""
-        return Capture(live=True)
+        """Return what a folder records: everything, xattrs and devices included.
+
+        Only the running system's own ``/`` is live: there ``/run`` and ``/tmp`` hold what
+        is really mounted. A rescue mount (``/mnt/sysimage``) or a copied tree is not, so
+        the host view treats its tmpfs paths and unmounted disks as unknown.
+        """
+        return Capture(live=self._is_running_root())
+
+    def _is_running_root(self) -> bool:
+        try:
+            here = os.stat(self.root)
+            root = os.stat("/")
+        except OSError:
+            return False
+        return (here.st_dev, here.st_ino) == (root.st_dev, root.st_ino)
 
     def close(self) -> None:
         """Release the root descriptor."""

@@ -98,6 +98,8 @@ def keep_for_docker(path: bytes, size: int) -> bool:
     if base in _SMALL_NAMES:
         return size <= SMALL_FILE_LIMIT
     rooted = b"/" + path
+    if b"/aufs/layers/" in rooted:  # aufs parent lists are named by layer id
+        return size <= SMALL_FILE_LIMIT
     return any(b"/" + folder in rooted for folder in _KEPT_FOLDERS)
 
 

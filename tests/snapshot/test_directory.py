@@ -99,8 +99,12 @@ def test_directory_dotdot_component_names_nothing(fake_root: Path) -> None:
     assert snap.lstat(b"app.conf") is not None
 
 
-def test_directory_capture_is_live(fake_root: Path) -> None:
-    assert DirectorySnapshot(fake_root).capture == Capture(live=True)
+def test_directory_capture_of_a_folder_is_not_live(tmp_path: Path) -> None:
+    assert DirectorySnapshot(tmp_path).capture == Capture(live=False)
+
+
+def test_directory_capture_of_the_running_root_is_live() -> None:
+    assert DirectorySnapshot("/").capture == Capture(live=True)
 
 
 def test_directory_missing_root_is_a_snapshot_error(fs: FakeFilesystem) -> None:

@@ -60,6 +60,11 @@ class Overlay2Driver(Driver):
     def layers(self, container: Container) -> Layers:
         """Return the container's stack: upper, init, then image layers newest first."""
         result = Layers(driver=self.name, whiteout=WhiteoutFormat.OVERLAY)
+        if not _plain_id(container.id):
+            result.facts.append(LayerFact(FactCode.MOUNT_ID_MISSING, container.id, b"",
+                                          "the container id is not a plain name",
+                                          found=container.id))
+            return result
         mounts = LAYERDB + b"/mounts/" + container.id.encode()
         mount_id = self._read_id(mounts + b"/mount-id", result, FactCode.MOUNT_ID_MISSING,
                                  container.id)
@@ -68,6 +73,11 @@ class Overlay2Driver(Driver):
         result.mount_id = mount_id
         result.anchor = mounts + b"/mount-id"
         init_id = self._read_optional(mounts + b"/init-id")
+        if init_id and not _plain_id(init_id):
+            result.facts.append(LayerFact(FactCode.MOUNT_ID_MISSING, container.id,
+                                          mounts + b"/init-id", "init-id holds an invalid id",
+                                          found=init_id))
+            init_id = ""
         parent = self._read_optional(mounts + b"/parent")
 
         chain = self.image_chain(parent, result) if parent else []
@@ -83,6 +93,7 @@ class Overlay2Driver(Driver):
                 expected=":".join(expected), found=":".join(i for i, _ in via_lower),
             ))
 
+        self._expect_lower(result, mount_id, expected)
         chain_ids = {cache: chain_id for chain_id, cache in chain}
         if via_lower is not None:
             order = [(i, short) for i, short in via_lower]
@@ -96,6 +107,17 @@ class Overlay2Driver(Driver):
         self._check_own_links(result)
         result.graph_data = self._graph_data(mount_id, [layer.id for layer in result.stack[1:]])
         return result
+
+    def _expect_lower(self, result: Layers, mount_id: str, expected: list[str]) -> None:
+        """Fill in what an empty ``lower`` should hold, when layerdb names every layer."""
+        by_id = {layer: short for short, layer in self.short_names().items()}
+        if not expected or any(layer not in by_id for layer in expected):
+            return
+        content = ":".join("l/" + by_id[layer] for layer in expected)
+        for index, fact in enumerate(result.facts):
+            if fact.code is FactCode.LOWER_FILE_EMPTY and fact.layer_id == mount_id:
+                result.facts[index] = LayerFact(fact.code, fact.layer_id, fact.path,
+                                                fact.detail, expected=content)
 
     def image_chain(self, parent: str, result: Layers) -> list[tuple[str, str]]:
         """Return ``(chain id, cache id)`` pairs from ``parent`` down to the base layer."""
@@ -158,7 +180,7 @@ class Overlay2Driver(Driver):
         broken = False
         for item in text.split(":"):
             short = item.removeprefix("l/")
-            if not item.startswith("l/") or not short or "/" in short:
+            if not item.startswith("l/") or not _plain_id(short):
                 result.facts.append(LayerFact(
                     FactCode.LOWER_FILE_BAD, layer_id, path,
                     "'lower' holds an entry that is not of the form l/<short name>",
@@ -191,7 +213,7 @@ class Overlay2Driver(Driver):
             return None
         target = self.data_root.readlink(link).decode("utf-8", "replace")
         parts = target.split("/")
-        if len(parts) != 3 or parts[0] != ".." or parts[2] != "diff" or not parts[1]:
+        if len(parts) != 3 or parts[0] != ".." or parts[2] != "diff" or not _plain_id(parts[1]):
             result.facts.append(LayerFact(
                 FactCode.LINK_WRONG, named or owner, link,
                 f"overlay2/l/{short} points to {target!r}, not ../<layer>/diff",
@@ -283,13 +305,14 @@ class Overlay2Driver(Driver):
             detail = "is empty" if entry.size == 0 else "cannot be read"
             result.facts.append(LayerFact(code, owner, path, f"{path.decode()} {detail}"))
             return ""
-        if "/" in text or text in (".", ".."):
+        if not _plain_id(text):
             result.facts.append(LayerFact(code, owner, path,
                                           f"{path.decode()} holds an invalid id", found=text))
             return ""
         return text
 
     def _read_optional(self, path: bytes) -> str:
+        """Return a small file's text, or "" when it is absent or unreadable."""
         return self._read_text(path) or ""
 
     def _read_text(self, path: bytes) -> str | None:
@@ -299,3 +322,8 @@ class Overlay2Driver(Driver):
         except AnalyzerError as error:
             log.debug("cannot read %s: %s", self.data_root.display(path), error)
             return None
+
+
+def _plain_id(text: str) -> bool:
+    """Return whether an id read from disk can name a folder: no ``/``, not ``.``/``..``."""
+    return bool(text) and "/" not in text and "\0" not in text and text not in (".", "..")

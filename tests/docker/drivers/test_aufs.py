@@ -238,8 +238,6 @@ def test_view_upper_dir_replaces_image_file_and_init_provides_hosts() -> None:
     assert hosts is not None and hosts.provider.describe() == "the init layer"
 
 
-@pytest.mark.xfail(strict=True, reason="views.py shows aufs's .wh..wh.* bookkeeping entries "
-                   "as files of the container; reported to the owner of views.py")
 def test_view_hides_aufs_bookkeeping_entries() -> None:
     snap, _ = _view_root()
     upper = b"aufs/diff/" + MOUNT.encode()

@@ -175,3 +175,36 @@ def test_layers_never_raise_on_garbage_ids() -> None:
 
     assert [f.code for f in layers.facts] == [FactCode.MOUNT_ID_MISSING]
     assert layers.facts[0].found == "../../etc"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    (b"init-id", b"../../etc"),
+    (b"parent", b"sha256:../../x"),
+])
+def test_layers_hostile_layerdb_ids_become_facts(name: bytes, content: bytes) -> None:
+    fake, mount_id, driver = _setup(1)
+    fake.snap.file(fake.p(b"image/overlay2/layerdb/mounts/c1", name), content)
+    fake.snap.file(fake.p(b"overlay2", mount_id.encode(), b"lower"), b"")
+
+    layers = driver.layers(_container())
+
+    assert layers.facts != []
+    assert all(b".." not in layer.path for layer in layers.stack)
+
+
+def test_layers_link_pointing_to_parent_dirs_is_refused() -> None:
+    fake, _, driver = _setup(1)
+    fake.snap.symlink(fake.p(b"overlay2/l", "IMG0".ljust(26, "L").encode()), b"../../diff")
+
+    layers = driver.layers(_container())
+
+    assert [f.code for f in layers.facts] == [FactCode.LINK_WRONG]
+
+
+def test_layers_container_id_with_slashes_is_refused() -> None:
+    _, _, driver = _setup(1)
+
+    layers = driver.layers(Container(id="../x", name="x", directory=b""))
+
+    assert [f.code for f in layers.facts] == [FactCode.MOUNT_ID_MISSING]
+    assert layers.stack == []

@@ -1,0 +1,555 @@
+"""Judge every mount of a container: what its mountpoint holds against what its source is.
+
+runc mounts a directory only onto a directory and a non-directory only onto a
+non-directory; a missing mountpoint is created with the kind of the source (runc
+``libcontainer/rootfs_linux.go`` ``createMountpoint``); a missing ``-v`` source is first
+created by dockerd as an empty directory, a missing ``--mount`` source is refused (moby
+``volume/mounts/mounts.go``). Every rule below predicts one of those outcomes from the
+current state and says what would change it. An unknown host answer is reported as what
+could not be checked, never as a failure.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from analyzer.checks import repairs
+from analyzer.checks.codes import render
+from analyzer.checks.model import Evidence, Finding, Repair, RootName, finding_id, repair_id
+from analyzer.checks.repairs import kind_word, shown
+from analyzer.docker.drivers.base import LayerRole
+from analyzer.docker.facts import ContainerFacts, MountFacts, is_container_file
+from analyzer.docker.hostview import HostAnswer, HostStatus
+from analyzer.docker.models import MountType
+from analyzer.docker.views import TreeKind
+from analyzer.snapshot.base import Kind, Stat, display
+from analyzer.snapshot.confine import Problem
+
+#: A dockerd-made directory appears within this time of the failed start it served.
+_CLOSE_TO_START = timedelta(minutes=10)
+
+#: Names that look like files, not folders: a dot and a short suffix (``nginx.conf``).
+_FILE_SUFFIX_MAX = 5
+
+
+def check_mounts(facts: ContainerFacts) -> list[Finding]:
+    """Return the findings of every user mount of a container. Pure: opens no file."""
+    findings: list[Finding] = []
+    for mount_facts in facts.mounts:
+        if is_container_file(mount_facts.mount):
+            continue
+        findings.extend(_check(facts, mount_facts))
+    return findings
+
+
+def _check(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    found: list[Finding] = []
+    found.extend(_destination_findings(facts, mf))
+    if any(f.severity.value == "error" for f in found):
+        return found
+    if mf.mount.type is MountType.TMPFS:
+        found.extend(_tmpfs(facts, mf))
+    elif mf.mount.type is MountType.VOLUME:
+        found.extend(_volume(facts, mf))
+    elif mf.mount.type is MountType.BIND:
+        found.extend(_bind(facts, mf))
+    return found
+
+
+# -- the container side -----------------------------------------------------------------------
+
+
+def _destination_findings(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    """Report the destination's own path problems: non-directory parents, symlinks."""
+    mp = mf.mountpoint
+    dest = display(mp.destination)
+    out: list[Finding] = []
+    if mp.problem in (Problem.NOT_A_DIRECTORY.value, Problem.LOOP.value):
+        blocker = display(mp.stopped_at)
+        blocker_kind = "symlink loop" if mp.problem == Problem.LOOP.value else mp.blocker_kind
+        finding = _finding(facts, mf, "dest_parent_not_directory", dest=dest, blocker=blocker,
+                           blocker_kind=_kind_text(blocker_kind),
+                           provider=mp.provider.describe())
+        finding.evidence.append(Evidence("Resolved destination", display(mp.resolved)))
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Change the mount destination or the image at {blocker}",
+            f"Nothing can be mounted below {blocker} while it is a {blocker_kind}. Change the "
+            "container's mount destination (recreate it from its compose file or run "
+            "command), or rebuild the image so that the path is a directory."))
+        out.append(finding)
+        return out
+
+    if mp.hops:
+        chain = ", ".join(f"{shown(h.link)} -> {display(h.target)}" for h in mp.hops)
+        last = mp.hops[-1]
+        dangling = mp.kind == "missing" and shown(last.link) == dest
+        code = "dest_symlink_dangling" if dangling else "dest_via_symlink"
+        finding = _finding(facts, mf, code, dest=dest, target=display(last.target),
+                           resolved=display(mp.resolved), chain=chain)
+        finding.evidence.append(Evidence("Symlinks in the image", chain))
+        if dangling:
+            finding.repairs.append(repairs.manual(
+                repair_id(finding.id, 0), "Change the image or the mount destination",
+                f"{dest} dangles inside the image. Mount at {display(mp.resolved)} instead, "
+                "or rebuild the image so the link's target exists. No host repair applies."))
+        out.append(finding)
+
+    tree = mp.provider.tree
+    if tree is not None and tree.mount is not None and mp.kind != "unknown":
+        where = f"{tree.where[0]} path {shown(tree.where[1])}" if tree.where[1] else tree.kind.value
+        out.append(_finding(facts, mf, "dest_under_mount", dest=dest,
+                            parent=display(tree.destination), parent_type=tree.mount_type,
+                            where=where))
+    return out
+
+
+# -- binds ------------------------------------------------------------------------------------
+
+
+def _bind(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    answer = mf.source
+    if answer is None:
+        return []
+    source = display(mf.mount.source)
+    if answer.status is HostStatus.UNKNOWN:
+        return [_unknown(facts, mf, answer)]
+    if answer.status is HostStatus.ABSENT:
+        return _bind_absent(facts, mf, answer)
+
+    out: list[Finding] = []
+    if answer.link_stat is not None and answer.link_stat.kind is Kind.SYMLINK:
+        assert answer.resolved is not None
+        chain = ", ".join(f"{shown(h.link)} -> {display(h.target)}" for h in answer.resolved.hops)
+        finding = _finding(facts, mf, "source_via_symlink", source=source,
+                           target=shown(answer.resolved.path), chain=chain)
+        finding.evidence.append(Evidence("Symlinks on the host", chain))
+        out.append(finding)
+
+    mismatch = _mismatch(facts, mf, answer.stat, source)
+    if mismatch is not None:
+        out.append(mismatch)
+    elif _dockerd_made(facts, answer) and _looks_like_file(mf.mount.source):
+        finding = _finding(facts, mf, "source_created_by_dockerd", source=source,
+                           lost="file", why=_dockerd_why(facts, answer))
+        _host_evidence(finding, answer)
+        out.append(finding)
+    return out
+
+
+def _bind_absent(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> list[Finding]:
+    """A bind whose source is missing now: dockerd creates it (``-v``) or refuses."""
+    source = display(mf.mount.source)
+    dest = display(mf.mount.destination)
+    if answer.problem is Problem.LOOP:
+        finding = _finding(facts, mf, "source_symlink_loop", source=source)
+        _host_evidence(finding, answer)
+        return [finding]
+    if answer.problem is Problem.NOT_A_DIRECTORY:
+        assert answer.resolved is not None
+        finding = _finding(facts, mf, "source_parent_not_directory", source=source,
+                           blocker=shown(answer.resolved.stopped_at),
+                           blocker_kind=kind_word(answer.blocker))
+        _host_evidence(finding, answer)
+        return [finding]
+    if answer.link_stat is not None and answer.link_stat.kind is Kind.SYMLINK:
+        assert answer.resolved is not None
+        target = display(answer.resolved.hops[-1].target) if answer.resolved.hops else "?"
+        finding = _finding(facts, mf, "source_symlink_dangling", source=source, target=target)
+        _host_evidence(finding, answer)
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Restore {target} or repoint {source}",
+            f"Make {source} lead to the file or directory the container needs."))
+        return [finding]
+
+    mp = mf.mountpoint
+    host_path = answer.resolved.path if answer.resolved else b""
+    parent_exists = answer.resolved is not None and answer.resolved.stopped_at == host_path
+    if not mf.mount.create_missing_source:
+        finding = _finding(facts, mf, "bind_source_missing", source=source, dest=dest)
+        _host_evidence(finding, answer)
+        finding.evidence.append(Evidence(
+            "How the bind was made",
+            "--mount (SkipMountpointCreation: dockerd never creates the source)"))
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Put {source} back",
+            f"Restore {source} from a backup or wherever it came from, as the "
+            f"{_expected_kind(mf)} the container expects, then start the container."))
+        if parent_exists:
+            finding.repairs.append(repairs.recreate_source_dir(
+                repair_id(finding.id, 1), host_path, source,
+                story="The data is not needed: start with an empty directory."))
+        return [finding]
+
+    wants_file = mp.kind in ("file", "other")
+    code = "v_source_missing_fails" if wants_file else "v_source_missing"
+    finding = _finding(facts, mf, code, source=source, dest=dest,
+                       stub_kind=_kind_text(mp.kind))
+    _host_evidence(finding, answer)
+    _mountpoint_evidence(finding, mf)
+    finding.repairs.append(repairs.manual(
+        repair_id(finding.id, 0), f"Put {source} back",
+        f"Restore {source} as the {_expected_kind(mf)} the container expects, before the "
+        "next start (dockerd creates an empty directory otherwise)."))
+    if not wants_file and parent_exists:
+        finding.repairs.append(repairs.recreate_source_dir(
+            repair_id(finding.id, 1), host_path, source,
+            story="The data is not needed: start with an empty directory."))
+    return [finding]
+
+
+def _mismatch(facts: ContainerFacts, mf: MountFacts, host: Stat | None,
+              source: str) -> Finding | None:
+    """Compare the source's kind with the mountpoint's; return the finding if they clash."""
+    mp = mf.mountpoint
+    if host is None or mp.stat is None or mp.kind in ("missing", "unknown"):
+        return None
+    host_dir = host.kind is Kind.DIR
+    mount_dir = mp.stat.kind is Kind.DIR
+    if host_dir == mount_dir:
+        return None
+
+    dest = display(mp.destination)
+    layer = mp.provider.layer
+    answer = mf.source
+    if layer is not None and layer.role is LayerRole.UPPER and mp.upper is not None:
+        return _stale_stub(facts, mf, host, source)
+    if layer is not None:
+        image_kind = kind_word(mp.stat)
+        finding = _finding(facts, mf, "image_path_kind_mismatch", source=source, dest=dest,
+                           host_kind=kind_word(host), image_kind=image_kind,
+                           layer=layer.id[:12])
+        _host_evidence(finding, answer)
+        _mountpoint_evidence(finding, mf)
+        _rank_image_repairs(facts, mf, finding, host, image_kind)
+        return finding
+    tree = mp.provider.tree
+    if tree is not None and mp.backing[1]:
+        return _stale_stub(facts, mf, host, source)
+    return None
+
+
+def _stale_stub(facts: ContainerFacts, mf: MountFacts, host: Stat, source: str) -> Finding:
+    """The mountpoint is an entry runc made earlier, of the kind the source had then."""
+    mp = mf.mountpoint
+    assert mp.stat is not None
+    dest = display(mp.destination)
+    in_upper = mp.provider.layer is not None
+    stub = mp.upper if in_upper and mp.upper is not None else mp.stat
+    empty = mp.upper_empty if in_upper else (stub.kind is Kind.FILE and stub.size == 0)
+    fields = {"source": source, "dest": dest, "host_kind": kind_word(host),
+              "stub_kind": kind_word(stub)}
+    code = "stale_stub" if empty else "stub_not_empty"
+    finding = _finding(facts, mf, code, **fields)
+    _host_evidence(finding, mf.source)
+    _mountpoint_evidence(finding, mf)
+    stub_path = mp.upper_path if in_upper else mp.backing[1]
+    root = RootName.DATA if in_upper or mp.backing[0] == "data" else RootName.HOST
+    if not in_upper:
+        finding.evidence.append(Evidence(
+            "Where the stub is", f"inside the mount at {display(mp.provider.describe())}: "
+            f"{mp.backing[0]} path {shown(mp.backing[1])}"))
+
+    if not empty:
+        finding.repairs.append(repairs.quarantine(
+            repair_id(finding.id, 0), root, stub_path, what=f"the {kind_word(stub)} at {dest}",
+            story="Something wrote into the mountpoint; keep it until you know what it is."))
+        return finding
+
+    answer = mf.source
+    host_has_content = _has_content(answer)
+    dockerd_made = answer is not None and _dockerd_made(facts, answer)
+    if in_upper and host_has_content:
+        # The new host path holds data: the change was meant. Removing the stub is safe.
+        finding.repairs.append(repairs.remove_stub(
+            repair_id(finding.id, 0), stub_path, stub, automatic=True, dest=dest,
+            story=f"{source} was changed on purpose into a {kind_word(host)} with content."))
+        finding.repairs.append(_restore_repair(finding, 1, mf, stub, dockerd_made=False))
+        return finding
+
+    remove: Repair | None = None
+    if in_upper:
+        remove = repairs.remove_stub(
+            repair_id(finding.id, 0), stub_path, stub, automatic=False, dest=dest,
+            story=f"You replaced {source} with an empty {kind_word(host)} on purpose.")
+    restore = _restore_repair(finding, 1, mf, stub, dockerd_made=dockerd_made)
+    ordered = [restore, remove] if dockerd_made or remove is None else [remove, restore]
+    for rank, repair in enumerate(r for r in ordered if r is not None):
+        finding.repairs.append(_renumber(repair, finding.id, rank))
+    if dockerd_made:
+        finding.evidence.append(Evidence("Likely story", _dockerd_why(facts, answer)))
+    return finding
+
+
+def _restore_repair(finding: Finding, rank: int, mf: MountFacts, stub: Stat, *,
+                    dockerd_made: bool) -> Repair:
+    answer = mf.source
+    source = display(mf.mount.source)
+    host_path = answer.resolved.path if answer and answer.resolved else b""
+    lost = kind_word(stub)
+    story = (f"{source} was a {lost} that got lost; dockerd (or someone) made the empty "
+             "directory in its place." if dockerd_made else
+             f"{source} should still be the {lost} it was when the container was created.")
+    empty_dir = bool(answer and answer.is_empty_dir)
+    if stub.kind is Kind.FILE:
+        return repairs.restore_host_file(repair_id(finding.id, rank), host_path, source,
+                                         empty_dir=empty_dir, story=story, lost=lost)
+    return repairs.manual(
+        repair_id(finding.id, rank), f"Put the directory back at {source}",
+        f"Move the file at {source} aside and restore the directory the container used "
+        "there, then start the container.", story=story)
+
+
+def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding, host: Stat,
+                        image_kind: str) -> None:
+    """Offer restoring the host path and masking the image path, most likely first."""
+    mp = mf.mountpoint
+    answer = mf.source
+    source = display(mf.mount.source)
+    dest = display(mp.destination)
+    upper = facts.layers.upper if facts.layers else None
+    content = _has_content(answer)
+    mask = None
+    if upper is not None:
+        mask = repairs.mask_image_path(
+            repair_id(finding.id, 0), upper.path,
+            mp.resolved.encode("utf-8", "surrogateescape"), mf.parents,
+            as_dir=host.kind is Kind.DIR, automatic=content, dest=dest, image_kind=image_kind,
+            story=f"You meant to mount the {kind_word(host)} {source} over the image's "
+                  f"{image_kind}.")
+    host_path = answer.resolved.path if answer and answer.resolved else b""
+    restore = repairs.restore_host_file(
+        repair_id(finding.id, 1), host_path, source,
+        empty_dir=bool(answer and answer.is_empty_dir), lost=image_kind,
+        story=f"{source} was meant to be a {image_kind} (for example a config file the "
+              "project should provide) and dockerd created an empty directory because it "
+              "was missing." if host.kind is Kind.DIR else
+              f"{source} was meant to be a {image_kind}.")
+    ordered = [mask, restore] if content else [restore, mask]
+    for rank, repair in enumerate(r for r in ordered if r is not None):
+        finding.repairs.append(_renumber(repair, finding.id, rank))
+
+
+# -- volumes and tmpfs --------------------------------------------------------------------------
+
+
+def _volume(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    mount = mf.mount
+    dest = display(mount.destination)
+    answer = mf.source
+    if not mount.source and mount.name and MountType.VOLUME is mount.type and \
+            any(o.value == "MountPoints" for o in mount.origins):
+        state = ("Its data is still in " + shown(mf.source_path) + "; point Source there."
+                 if answer is not None and answer.status is HostStatus.PRESENT else
+                 "Its data folder is gone too: this is data loss, not a configuration slip.")
+        finding = _finding(facts, mf, "volume_source_empty", dest=dest, name=mount.name,
+                           state=state)
+        return [finding]
+    if answer is None:
+        return []
+    if answer.status is HostStatus.ABSENT:
+        finding = _finding(facts, mf, "volume_data_missing", name=display(mount.name),
+                           path=shown(mf.source_path))
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Restore the data of volume {display(mount.name)}",
+            f"Restore {shown(mf.source_path)} under the data root from a backup."))
+        return [finding]
+    if answer.status is HostStatus.UNKNOWN:
+        return [_unknown(facts, mf, answer)]
+    mp = mf.mountpoint
+    if mp.stat is not None and mp.stat.kind is not Kind.DIR and mp.kind not in ("missing",):
+        layer = mp.provider.layer
+        if layer is not None and layer.role is LayerRole.UPPER and mp.upper is not None:
+            return [_stale_stub(facts, mf, answer.stat or mp.stat, display(mount.name))]
+        hint = _volume_hint(mount.name)
+        finding = _finding(facts, mf, "volume_over_file", name=display(mount.name), dest=dest,
+                           layer=layer.id[:12] if layer else "?", hint=hint)
+        _mountpoint_evidence(finding, mf)
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), "Mount the volume at a directory",
+            f"Recreate the container with the volume at a directory (for example the parent "
+            f"of {dest}), or with a bind of the intended host file ({hint})."))
+        return [finding]
+    return []
+
+
+def _tmpfs(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    mp = mf.mountpoint
+    if mp.stat is None or mp.stat.kind is Kind.DIR or mp.kind in ("missing", "unknown"):
+        return []
+    layer = mp.provider.layer
+    dest = display(mp.destination)
+    finding = _finding(facts, mf, "tmpfs_over_file", dest=dest,
+                       layer=layer.id[:12] if layer else "?")
+    _mountpoint_evidence(finding, mf)
+    upper = facts.layers.upper if facts.layers else None
+    if upper is not None and layer is not None and layer.role is not LayerRole.UPPER:
+        mask = repairs.mask_image_path(
+            repair_id(finding.id, 0), upper.path, mp.resolved.encode(), mf.parents,
+            as_dir=True, automatic=False, dest=dest, image_kind=kind_word(mp.stat),
+            story="The tmpfs at this path is intended and the image's file is not needed.")
+        if mask is not None:
+            finding.repairs.append(mask)
+    finding.repairs.append(repairs.manual(
+        repair_id(finding.id, len(finding.repairs)), "Move the tmpfs",
+        f"Recreate the container with the tmpfs at a directory instead of {dest}."))
+    return [finding]
+
+
+# -- evidence -------------------------------------------------------------------------------------
+
+
+def _finding(facts: ContainerFacts, mf: MountFacts, code: str, **fields: str) -> Finding:
+    severity, title, explanation = render(code, **fields)
+    mount = mf.mount
+    cid = facts.container.id
+    fid = finding_id(code, cid, mount.destination, mount.source)
+    source_bytes = mount.source.encode("utf-8", "surrogateescape")
+    return Finding(
+        id=fid, code=code, severity=severity, title=title, explanation=explanation,
+        container_id=cid, destination=mount.destination, source=mount.source,
+        source_bytes=source_bytes if _not_utf8(source_bytes) else None,
+    )
+
+
+def _host_evidence(finding: Finding, answer: HostAnswer | None) -> None:
+    if answer is None:
+        return
+    finding.evidence.append(Evidence("Host path now", answer.sentence))
+    stat = answer.stat
+    if stat is not None:
+        finding.evidence.append(Evidence("Host entry", _stat_text(stat)))
+    for note in answer.notes:
+        finding.evidence.append(Evidence("Host note", note))
+
+
+def _mountpoint_evidence(finding: Finding, mf: MountFacts) -> None:
+    mp = mf.mountpoint
+    if mp.stat is not None:
+        finding.evidence.append(Evidence(
+            "Mountpoint in the container",
+            f"{display(mp.resolved)}: {kind_word(mp.stat)} from {mp.provider.describe()}; "
+            + _stat_text(mp.stat)))
+    else:
+        finding.evidence.append(Evidence("Mountpoint in the container",
+                                         f"{display(mp.resolved)}: {mp.kind}"))
+    if mp.upper is not None:
+        empty = "empty" if mp.upper_empty else "not empty"
+        finding.evidence.append(Evidence(
+            "Entry in the upper dir", f"{shown(mp.upper_path)} ({empty}; "
+            + _stat_text(mp.upper) + ")"))
+    if mp.lower is not None:
+        finding.evidence.append(Evidence(
+            "Image's entry", f"{kind_word(mp.lower)} in layer {mp.lower_layer[:12]}; "
+            + _stat_text(mp.lower)))
+
+
+def _unknown(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> Finding:
+    reason = answer.sentence.split(": ", 1)[-1] if answer.sentence else "unknown"
+    finding = _finding(facts, mf, "host_unknown", source=display(mf.mount.source),
+                       reason=reason)
+    finding.evidence.append(Evidence("Why", answer.sentence))
+    return finding
+
+
+def _stat_text(stat: Stat) -> str:
+    size = f"{stat.size} bytes, " if stat.kind is Kind.FILE else ""
+    when = datetime.utcfromtimestamp(stat.mtime).strftime("%Y-%m-%d %H:%M:%S UTC") \
+        if stat.mtime > 0 else "unknown"
+    return f"{size}mode {stat.mode:04o}, owner {stat.uid}:{stat.gid}, modified {when}"
+
+
+def _has_content(answer: HostAnswer | None) -> bool:
+    """Return whether the host side now holds data: the new state looks intended."""
+    if answer is None or answer.stat is None or answer.status is not HostStatus.PRESENT:
+        return False
+    if answer.stat.kind is Kind.DIR:
+        return answer.is_empty_dir is False
+    if answer.stat.kind is Kind.FILE:
+        return answer.stat.size > 0
+    return answer.stat.kind is Kind.SOCKET
+
+
+def _dockerd_made(facts: ContainerFacts, answer: HostAnswer) -> bool:
+    """Return whether an empty directory looks like dockerd's ``MkdirAll`` result."""
+    stat = answer.stat
+    if stat is None or stat.kind is not Kind.DIR or answer.is_empty_dir is not True:
+        return False
+    return stat.uid == 0 and stat.gid == 0 and stat.mode == 0o755
+
+
+def _dockerd_why(facts: ContainerFacts, answer: HostAnswer | None) -> str:
+    """Say why an empty directory looks made by dockerd, with the times that support it."""
+    parts = ["empty, owned by root, mode 0755"]
+    stat = answer.stat if answer else None
+    state = facts.container.state
+    stopped = _parse_time(state.finished_at)
+    started = _parse_time(state.started_at)
+    if stat is not None and stat.mtime > 0:
+        made = datetime.utcfromtimestamp(stat.mtime)
+        parts.append(f"modified {made:%Y-%m-%d %H:%M:%S} UTC")
+        if stopped is not None and made >= stopped:
+            parts.append("after the container last stopped")
+        if stopped is not None and abs(made - stopped) <= _CLOSE_TO_START:
+            parts.append("close to the recorded failed start")
+        elif started is not None and made >= started:
+            parts.append("after the container was last started")
+    if answer is not None and answer.mount is not None and answer.mount.is_tmpfs:
+        parts.append(f"on {answer.mount.where}, a tmpfs emptied at every reboot")
+    return "; ".join(parts) + "."
+
+
+def _parse_time(text: str) -> datetime | None:
+    """Parse Docker's RFC 3339 times with nanoseconds: ``2026-12-01T10:05:00.123456789Z``."""
+    if not text or text.startswith("0001-"):
+        return None
+    head, _, rest = text.partition(".")
+    head = head.rstrip("Z")
+    try:
+        return datetime.strptime(head[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    finally:
+        del rest
+
+
+def _looks_like_file(source: str) -> bool:
+    """Return whether a path's last component reads like a file name (``app.conf``)."""
+    name = source.rstrip("/").rsplit("/", 1)[-1]
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot and stem and 0 < len(suffix) <= _FILE_SUFFIX_MAX and suffix.isalnum())
+
+
+def _volume_hint(name: str) -> str:
+    if _looks_like_file(name) or name.startswith((".", "~")):
+        return (f"The volume name {display(name)!r} looks like a file name: without a leading "
+                "'/' (or './' in compose) Docker took it as a named volume, not a host path.")
+    return "A named volume cannot stand in for a file."
+
+
+def _expected_kind(mf: MountFacts) -> str:
+    mp = mf.mountpoint
+    if mp.stat is not None:
+        return kind_word(mp.stat)
+    return "file or directory"
+
+
+def _kind_text(kind: str) -> str:
+    return {"dir": "directory", "file": "file", "other": "special file",
+            "missing": "missing path"}.get(kind, kind)
+
+
+def _renumber(repair: Repair, fid: str, rank: int) -> Repair:
+    from dataclasses import replace
+
+    return replace(repair, id=repair_id(fid, rank))
+
+
+def _not_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+__all__ = ["TreeKind", "check_mounts"]

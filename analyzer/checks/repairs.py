@@ -1,0 +1,147 @@
+"""Build repairs as data: the steps a repair script takes, each re-checked before it acts.
+
+Every builder here returns a ``Repair`` with exact paths relative to the data root or the
+host root; ``analyzer.outputs.repair_script`` is the only place that makes shell of them.
+"""
+
+from __future__ import annotations
+
+from analyzer.checks.model import Action, Expect, Op, Repair, RootName, Step
+from analyzer.docker.facts import ParentEntry
+from analyzer.snapshot.base import Kind, Stat, display
+
+
+def split_parent(path: bytes) -> tuple[bytes, bytes]:
+    """Split ``b"overlay2/x/diff/abc"`` into ``(b"overlay2/x/diff", b"abc")``."""
+    parent, _, name = path.rstrip(b"/").rpartition(b"/")
+    return parent, name
+
+
+def remove_stub(rid: str, path: bytes, stub: Stat, *, automatic: bool, story: str,
+                dest: str) -> Repair:
+    """Remove an empty mountpoint stub from the upper dir; runc makes a new one."""
+    parent, name = split_parent(path)
+    is_dir = stub.kind is Kind.DIR
+    step = Step(Op.REMOVE_EMPTY_DIR if is_dir else Op.REMOVE_EMPTY_FILE, RootName.DATA,
+                parent, name, Expect.EMPTY_DIR if is_dir else Expect.EMPTY_FILE,
+                mode=stub.mode, uid=stub.uid, gid=stub.gid, mtime=int(stub.mtime))
+    kind = "directory" if is_dir else "file"
+    return Repair(
+        rid, Action.REMOVE_STALE_STUB,
+        f"Remove the stale empty {kind} {dest} from the container's upper dir",
+        automatic, (step,), story=story,
+        instructions="Start the container afterwards; runc creates a new mountpoint of the "
+                     "right kind.",
+    )
+
+
+def quarantine(rid: str, root: RootName, path: bytes, *, story: str, what: str) -> Repair:
+    """Move an entry that holds data aside, where it can be restored from."""
+    parent, name = split_parent(path)
+    step = Step(Op.QUARANTINE, root, parent, name, Expect.EXISTS)
+    return Repair(
+        rid, Action.QUARANTINE_STUB,
+        f"Move {what} aside into the quarantine folder (it holds data)", False, (step,),
+        story=story,
+        instructions="Look at what was moved aside before deleting it; the undo script puts "
+                     "it back.",
+    )
+
+
+def restore_host_file(rid: str, host_path: bytes, source: str, *, empty_dir: bool,
+                      story: str, lost: str = "file") -> Repair:
+    """Remove the empty directory at a bind source so the original file can be put back."""
+    steps: tuple[Step, ...] = ()
+    if empty_dir:
+        parent, name = split_parent(host_path)
+        steps = (Step(Op.REMOVE_EMPTY_DIR, RootName.HOST, parent, name, Expect.EMPTY_DIR),)
+    return Repair(
+        rid, Action.RESTORE_HOST_KIND,
+        f"Put the original {lost} back at {source}"
+        + (" (the empty directory there is removed first)" if empty_dir else ""),
+        False, steps, story=story,
+        instructions=f"After the script ran, copy the intended {lost} to {source} (from a "
+                     "backup, the project's repository or the compose project folder); the "
+                     "script cannot invent its content. Then start the container.",
+    )
+
+
+def recreate_source_dir(rid: str, host_path: bytes, source: str, *, story: str) -> Repair:
+    """Create a missing bind source as an empty directory, one level only."""
+    parent, name = split_parent(host_path)
+    step = Step(Op.MAKE_DIR, RootName.HOST, parent, name, Expect.ABSENT, mode=0o755)
+    return Repair(
+        rid, Action.RECREATE_SOURCE_DIR,
+        f"Create {source} as an empty directory", False, (step,), story=story,
+        instructions="The container then starts with an empty directory where its data "
+                     "was; only do this when the data is not needed.",
+    )
+
+
+def mask_image_path(rid: str, upper: bytes, dest_path: bytes, parents: list[ParentEntry],
+                    *, as_dir: bool, automatic: bool, story: str, dest: str,
+                    image_kind: str) -> Repair | None:
+    """Hide an image file (or directory) under an empty entry of the other kind.
+
+    Missing parents are created one at a time in the upper dir with the mode, owner and
+    mtime of the copy the image shows, as overlayfs copy-up does. Returns None when a
+    parent is not a directory in the view (nothing can be created below it).
+    """
+    steps: list[Step] = []
+    for entry in parents:
+        if entry.in_upper:
+            continue
+        if entry.stat is None or entry.stat.kind is not Kind.DIR:
+            return None
+        parent, name = split_parent(_in(upper, entry.path))
+        steps.append(Step(Op.MAKE_DIR, RootName.DATA, parent, name, Expect.ABSENT,
+                          mode=entry.stat.mode, uid=entry.stat.uid, gid=entry.stat.gid,
+                          mtime=int(entry.stat.mtime)))
+    parent, name = split_parent(_in(upper, dest_path))
+    op = Op.MAKE_DIR if as_dir else Op.MAKE_EMPTY_FILE
+    steps.append(Step(op, RootName.DATA, parent, name, Expect.ABSENT,
+                      mode=0o755 if as_dir else 0o644))
+    made = "an empty directory" if as_dir else "an empty file"
+    return Repair(
+        rid, Action.MASK_IMAGE_PATH,
+        f"Hide the image's {image_kind} at {dest} under {made} in the container's upper dir",
+        automatic, tuple(steps), story=story,
+        instructions="The container no longer sees the image's copy; removing what the "
+                     "script made brings it back.",
+    )
+
+
+def relink_layer(rid: str, short: str, layer_id: str) -> Repair:
+    """Recreate ``overlay2/l/<short>`` as the relative link ``../<layer>/diff``."""
+    step = Step(Op.MAKE_SYMLINK, RootName.DATA, b"overlay2/l", short.encode(), Expect.ABSENT,
+                target=b"../" + layer_id.encode() + b"/diff")
+    return Repair(
+        rid, Action.RECREATE_LAYER_LINK,
+        f"Recreate overlay2/l/{short} -> ../{layer_id}/diff", True, (step,),
+        story="The link was lost (a reboot or a clean-up script) while the layer is intact.",
+        needs_daemon_stopped=True,
+    )
+
+
+def manual(rid: str, title: str, instructions: str, story: str = "") -> Repair:
+    """Return a repair that only tells the admin what to do."""
+    return Repair(rid, Action.MANUAL, title, False, (), story=story, instructions=instructions)
+
+
+def _in(upper: bytes, container_path: bytes) -> bytes:
+    return upper.rstrip(b"/") + b"/" + container_path.strip(b"/")
+
+
+def kind_word(stat: Stat | None) -> str:
+    """Return the kind of an entry in the words the report uses."""
+    if stat is None:
+        return "missing path"
+    return {Kind.DIR: "directory", Kind.FILE: "file", Kind.SYMLINK: "symlink",
+            Kind.SOCKET: "socket", Kind.FIFO: "named pipe", Kind.CHAR: "character device",
+            Kind.BLOCK: "block device"}[stat.kind]
+
+
+def shown(path: bytes | str) -> str:
+    """Return a path for people, with a leading slash."""
+    text = display(path)
+    return text if text.startswith("/") else "/" + text

@@ -1,0 +1,234 @@
+"""The command line: the only place that prints, reads the clock for a run, or exits.
+
+Exit status: 0 nothing will fail, 1 some container will not start, 2 the tool could not
+do its job (bad arguments, unreadable snapshot), 3 the scan finished but parts could not
+be analysed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from analyzer import __version__, jsonio
+from analyzer.checks.model import ScanResult, Verdict
+from analyzer.errors import AnalyzerError
+from analyzer.scan import Scan, ScanRequest, run_scan
+from analyzer.snapshot.base import display
+
+log = logging.getLogger("analyzer")
+
+EXIT_OK, EXIT_BROKEN, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2, 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Diagnose, offline, why Docker containers will not start, and write a report and a "
+         "repair script for a person to review.",
+    pretty_exceptions_enable=False,
+)
+
+RootArg = Annotated[Path, typer.Argument(
+    help="A Docker data root, a host root (a mounted disk, or /), or a .tar/.tar.gz "
+         "snapshot of either.", show_default=False)]
+DataRootOpt = Annotated[str | None, typer.Option(
+    "--data-root", help="Docker's data root, when it is not found by itself: a path on this "
+                        "machine, or inside the archive for a tarball.")]
+HostRootOpt = Annotated[str | None, typer.Option(
+    "--host-root", help="The host's root file system (where bind sources live): a path on "
+                        "this machine, or inside the archive for a tarball.")]
+VerboseOpt = Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="More detail on stderr (twice for debug).")]
+QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")]
+
+
+def _logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
+        verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"docker-analyzer: {display(message)}", err=True)
+    return typer.Exit(EXIT_FAILED)
+
+
+def _scan(root: Path, data_root: str | None, host_root: str | None, now: datetime) -> Scan:
+    if not root.exists() and not root.is_symlink():
+        raise _fail(f"{root} does not exist")
+    try:
+        return run_scan(ScanRequest(root, data_root, host_root), now)
+    except AnalyzerError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def scan(
+    root: RootArg,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where to write report.html, findings.json and repair.sh "
+                            "(default: reports/<snapshot>-<UTC time>/).")] = None,
+    data_root: DataRootOpt = None,
+    host_root: HostRootOpt = None,
+    details: Annotated[bool, typer.Option(
+        "--details", help="Print every finding with its repair lines, for a shell with no "
+                          "browser.")] = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Scan a snapshot and write report.html, findings.json and repair.sh."""
+    _logging(verbose, quiet)
+    now = datetime.now(UTC).replace(microsecond=0)
+    done = _scan(root, data_root, host_root, now)
+    try:
+        folder = write_outputs(done, out, now=now, reports_base=Path("reports"))
+    except AnalyzerError as error:
+        raise _fail(str(error)) from None
+
+    from analyzer.outputs.repair_script import repair_lines
+    from analyzer.outputs.terminal import details_text, summary_text
+
+    typer.echo(summary_text(done.result, out_dir=folder))
+    if details:
+        typer.echo(details_text(done.result, repair_lines=repair_lines))
+    raise typer.Exit(exit_status(done.result))
+
+
+def write_outputs(done: Scan, out: Path | None, *, now: datetime, reports_base: Path) -> Path:
+    """Write the three outputs into a fresh folder and return it."""
+    from analyzer.outputs.findings_json import write_findings
+    from analyzer.outputs.outdir import choose_output_dir
+    from analyzer.outputs.repair_script import render_repair_script, repair_lines
+    from analyzer.outputs.report import write_report
+
+    forbidden = [p for p in (done.live_data_root, done.live_host_root) if p is not None]
+    live_root = done.live_host_root is not None and done.live_host_root == Path("/")
+    folder = choose_output_dir(out, snapshot_name=done.result.snapshot, now=now,
+                               reports_base=reports_base, forbidden=forbidden,
+                               live_root=live_root)
+    write_report(done.result, folder / "report.html", repair_lines=repair_lines)
+    write_findings(done.result, folder / "findings.json", repair_lines=repair_lines)
+    script = render_repair_script(
+        done.result, run_id=now.strftime("%Y%m%dT%H%M%SZ"),
+        analysed_data_root=str(done.live_data_root) if done.live_data_root else None,
+        analysed_host_root=str(done.live_host_root) if done.live_host_root else None)
+    path = folder / "repair.sh"
+    path.write_text(script, encoding="utf-8", errors="surrogateescape")
+    path.chmod(0o755)
+    return folder
+
+
+def exit_status(result: ScanResult) -> int:
+    """Return the exit status a scan's result deserves."""
+    if result.count(Verdict.BROKEN):
+        return EXIT_BROKEN
+    if result.count(Verdict.NOT_ANALYSED) or result.not_checked:
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+@app.command()
+def inspect(
+    root: RootArg,
+    container: Annotated[str | None, typer.Argument(
+        help="A container name or id (a unique prefix is enough); all when omitted.",
+        show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    data_root: DataRootOpt = None,
+    host_root: HostRootOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Print what Docker recorded for containers, the offline `docker inspect`."""
+    _logging(verbose, quiet)
+    done = _scan(root, data_root, host_root, datetime.now(UTC).replace(microsecond=0))
+    reports = done.result.containers
+    if container is not None:
+        wanted = container.lstrip("/")
+        reports = [r for r in reports if r.name == wanted] or [
+            r for r in reports if r.id.startswith(wanted)]
+        if len(reports) != 1:
+            found = "no container" if not reports else f"{len(reports)} containers"
+            raise _fail(f"{found} matches {container!r}")
+    document = [inspect_document(done, r.id) for r in reports]
+    if as_json:
+        typer.echo(jsonio.dumps(document, indent=True).decode())
+        return
+    for entry in document:
+        typer.echo(inspect_text(entry))
+
+
+def inspect_document(done: Scan, container_id: str) -> dict[str, Any]:
+    """Return the inspect view of one container as plain data."""
+    report = next(r for r in done.result.containers if r.id == container_id)
+    return {
+        "Id": report.id,
+        "Name": "/" + report.name,
+        "Image": report.image,
+        "Driver": report.driver,
+        "State": report.state,
+        "RestartPolicy": report.restart_policy,
+        "GraphDriver": {"Name": report.driver, "Data": report.graph_data or None},
+        "Verdict": report.verdict.value,
+        "NotAnalysed": report.not_analysed_reason,
+        "Mounts": [
+            {"Destination": m.destination, "Type": m.type, "Source": m.source,
+             "RecordedIn": m.origins, "ReadOnly": m.read_only, "Host": m.host,
+             "Mountpoint": m.mountpoint}
+            for m in report.mounts
+        ],
+    }
+
+
+def inspect_text(entry: dict[str, Any]) -> str:
+    """Render one inspect entry as text for a terminal; every string escaped."""
+    state = entry["State"]
+    lines = [
+        f"{display(entry['Name'])}  {entry['Id'][:12]}  image {display(entry['Image'])}",
+        f"  driver {display(entry['Driver'])}; verdict {entry['Verdict']}; "
+        f"running {state['running']}; exit code {state['exit_code']}; "
+        f"restart policy {display(state['restart_policy']) or 'no'}",
+    ]
+    if state["error"]:
+        lines.append(f"  recorded error: {display(state['error'])}")
+    if entry["NotAnalysed"]:
+        lines.append(f"  not analysed: {display(entry['NotAnalysed'])}")
+    data = entry["GraphDriver"]["Data"] or {}
+    for key in sorted(data):
+        lines.append(f"  {key}: {display(data[key])}")
+    for mount in entry["Mounts"]:
+        host, point = mount["Host"], mount["Mountpoint"]
+        lines.append(f"  mount {display(mount['Destination'])} ({mount['Type']}, "
+                     f"{'ro' if mount['ReadOnly'] else 'rw'}) from "
+                     f"{display(mount['Source']) or '-'}")
+        if host.get("sentence"):
+            lines.append(f"    host: {display(str(host['sentence']))}")
+        lines.append(f"    mountpoint: {point['kind']} at {display(str(point['resolved']))} "
+                     f"from {display(str(point['provider']))}")
+    return "\n".join(lines)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"docker-analyzer {__version__}")
+
+
+def main() -> None:
+    """Run the command line; map any unexpected error to exit status 2 with one line."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the last line of defence, logged in full
+        log.debug("unexpected error", exc_info=True)
+        typer.echo(f"docker-analyzer: internal error: {display(str(error))} (run with -vv "
+                   "for details)", err=True)
+        sys.exit(EXIT_FAILED)
