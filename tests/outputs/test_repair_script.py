@@ -761,3 +761,38 @@ def test_repair_script_leaves_docker_files_alone_while_dockerd_serves_the_root(
         f"SKIPPED: this repair changes Docker's own files and dockerd (pid {daemon.pid})"
         " serves this data root: stop it first" in out(proc)
     )
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_repair_script_refuses_a_running_container(
+    world: World, tmp_path: Path, shell: str
+) -> None:
+    script = write_script(world, tmp_path)
+    merged = world.data / "overlay2" / LAYER_A / "merged"
+    merged.mkdir()
+    # A bind mount stands in for the overlay mount a running container has.
+    if subprocess.run(["mount", "--bind", str(world.outside), str(merged)]).returncode != 0:
+        pytest.skip("cannot mount here")
+    try:
+        before = tree(world.data / os.fsdecode(UPPER_A))
+        proc = run(shell, script, "--apply")
+        assert tree(world.data / os.fsdecode(UPPER_A)) == before
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+
+    assert proc.returncode == 1
+    assert (
+        "SKIPPED: container aaaaaaaaaaaa is left alone: its layer is mounted: the container is"
+        " running (stop it first)" in out(proc)
+    )
+    assert (world.data / "overlay2/l/ABCDEFGHIJ").is_symlink()  # not a container's layer
+
+
+def test_repair_script_runs_under_bash(world: World, tmp_path: Path) -> None:
+    script = write_script(world, tmp_path)
+
+    proc = subprocess.run(["bash", str(script), "--apply"], capture_output=True, cwd="/")
+
+    assert proc.returncode == 0, out(proc)
+    assert not (world.data / os.fsdecode(UPPER_A) / "abc").exists()
+    assert (world.data / os.fsdecode(UPPER_A) / "etc/nginx/conf.d").is_dir()
