@@ -1,12 +1,16 @@
 """Turn a scan result into the findings.json document (schema version 1).
 
 The document is the one shape every output reads: the report and the terminal text are
-rendered from it, so the three say the same thing. Every string in it is display text:
-paths go through ``analyzer.snapshot.base.display`` (control characters, backslashes,
-invisible characters and bytes that are not UTF-8 become ``\\xNN``/``\\uNNNN``), free
-text through ``escape_text`` (the same, but keeping newlines and backslashes). A path that
-is not valid UTF-8 also appears as exact bytes, base64-encoded, in a sibling field named
-``<field>_bytes``. ``docs/findings-schema.md`` describes every field;
+rendered from it, so the three say the same thing. Every string in it is display text.
+Paths the model keeps as recorded (a finding's and a mount's destination and source,
+``graph_data``, the anchor's paths, the engine's data root) go through
+``analyzer.snapshot.base.display``: control characters, backslashes, invisible characters
+and bytes that are not UTF-8 become ``\\xNN``/``\\uNNNN``. Everything else is either free
+text or text the scan already passed through ``display`` (titles, evidence, the located
+roots, the ``host``/``mountpoint`` maps); it goes through ``escape_text``, which escapes
+what is left to escape but never a backslash, so text escaped once is not escaped twice.
+A path that is not valid UTF-8 also appears as exact bytes, base64-encoded, in a sibling
+field named ``<field>_bytes``. ``docs/findings-schema.md`` describes every field;
 ``docs/findings.schema.json`` is the JSON Schema.
 
 Ordering makes the output deterministic: containers by name, then id; findings by
@@ -62,12 +66,16 @@ def to_document(result: ScanResult, *, repair_lines: RepairLines) -> dict[str, A
             "kind": escape_text(result.snapshot_kind),
         },
         "data_root": {
-            **_path("path", result.data_root),
+            **_path("path", result.data_root, shown=True),
             "rule": escape_text(result.data_root_rule),
             **_path("engine_path", result.engine_data_root),
         },
         "host_root": {
-            **(_path("path", result.host_root) if result.host_root is not None else {"path": None}),
+            **(
+                _path("path", result.host_root, shown=True)
+                if result.host_root is not None
+                else {"path": None}
+            ),
             "rule": escape_text(result.host_root_rule),
         },
         "storage_drivers": [escape_text(driver) for driver in result.storage_drivers],
@@ -164,8 +172,8 @@ def _mount(mount: MountView) -> dict[str, Any]:
         **_path("source", mount.source),
         "origins": [escape_text(origin) for origin in mount.origins],
         "read_only": mount.read_only,
-        "host": _plain_map(mount.host, display),
-        "mountpoint": _plain_map(mount.mountpoint, display),
+        "host": _plain_map(mount.host, escape_text),
+        "mountpoint": _plain_map(mount.mountpoint, escape_text),
     }
 
 
@@ -217,8 +225,13 @@ def _repair(
     }
 
 
-def _path(field: str, path: str | bytes, exact: bytes | None = None) -> dict[str, Any]:
+def _path(
+    field: str, path: str | bytes, exact: bytes | None = None, *, shown: bool = False
+) -> dict[str, Any]:
     """Return ``{field: display text}``, plus ``field_bytes`` (base64) when not UTF-8.
+
+    ``shown`` says ``path`` went through ``display`` already (the located roots do): it is
+    then only escaped by ``escape_text``, and its exact bytes are not known.
 
     ``exact`` is the path's bytes where the model kept them; otherwise they are recovered
     from a str that carries undecodable bytes as surrogate escapes (``os.fsdecode``).
@@ -228,7 +241,12 @@ def _path(field: str, path: str | bytes, exact: bytes | None = None) -> dict[str
     raw = exact
     if raw is None:
         raw = path if isinstance(path, bytes) else path.encode("utf-8", "surrogateescape")
-    entry: dict[str, Any] = {field: display(path if exact is None else exact)}
+    if exact is not None:
+        entry: dict[str, Any] = {field: display(exact)}
+    elif shown and isinstance(path, str):
+        entry = {field: escape_text(path)}
+    else:
+        entry = {field: display(path)}
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -581,3 +581,29 @@ def test_findings_json_commands_are_the_real_script_lines_unchanged() -> None:
     stub = by_id[WEB_ID]["findings"][0]
     assert stub["repairs"][2]["commands"][1] == "check_daemon_stopped"
     assert all(line.isprintable() for r in stub["repairs"] for line in r["commands"])
+
+
+def test_findings_json_text_escaped_by_the_scan_is_not_escaped_twice() -> None:
+    # The scan passes the located roots, titles, evidence and the host/mountpoint maps
+    # through display() already: "/mnt/caf\xe9" arrives as the text "/mnt/caf\\xe9".
+    result = rich_result()
+    result.data_root = display(b"/mnt/caf\xe9/docker")
+    result.host_root = display(b"/mnt/a\\b")
+    web = result.containers[0]
+    web.mounts[0].host["path"] = display(b"/srv/x\\y\x1b")
+    odd, stub = web.findings  # the order the checks gave; the document sorts
+    odd.title = display(b"/srv/a\\b") + " is odd"
+    stub.destination = "/a\\b"  # a recorded path: escaped once, by the output
+
+    document = to_document(result, repair_lines=plain_lines)
+
+    assert document["data_root"]["path"] == "/mnt/caf\\xe9/docker"
+    assert "path_bytes" not in document["data_root"]  # the exact bytes are not known
+    assert document["host_root"]["path"] == "/mnt/a\\\\b"
+    container = document["containers"][4]
+    assert container["mounts"][0]["host"]["path"] == "/srv/x\\\\y\\x1b"
+    assert [f["title"] for f in container["findings"]] == [
+        "/test/mount/abc is now a directory, the container expects a file at /abc",
+        "/srv/a\\\\b is odd",
+    ]
+    assert container["findings"][0]["destination"] == "/a\\\\b"
