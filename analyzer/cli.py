@@ -227,7 +227,7 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - the last line of defence, logged in full
+    except Exception as error:
         log.debug("unexpected error", exc_info=True)
         typer.echo(f"docker-analyzer: internal error: {display(str(error))} (run with -vv "
                    "for details)", err=True)

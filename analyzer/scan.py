@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,11 +18,13 @@ from analyzer.checks.codes import render
 from analyzer.checks.config import check_config, check_unreadable
 from analyzer.checks.layers import check_layers
 from analyzer.checks.model import (
+    Action,
     Anchor,
     ContainerReport,
     Evidence,
     Finding,
     MountView,
+    RootName,
     ScanResult,
     Severity,
     Verdict,
@@ -39,6 +41,7 @@ from analyzer.docker.locate import Location, locate
 from analyzer.docker.models import Container
 from analyzer.snapshot import Snapshot, open_snapshot
 from analyzer.snapshot.base import display
+from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +155,29 @@ def _drivers(location: Location) -> dict[str, Driver]:
     except ImportError:  # pragma: no cover
         log.debug("the containerd driver is not available")
     else:
-        factory = getattr(ContainerdDriver, "for_location", None)
-        if factory is not None:
-            drivers["overlayfs"] = factory(location)
+        drivers["overlayfs"] = ContainerdDriver(
+            root, _containerd_root(location), recorded_data_root=engine,
+            recorded_containerd_root="" if _own_containerd(location) else "/var/lib/containerd")
     return drivers
+
+
+def _own_containerd(location: Location) -> bool:
+    entry = location.data_root.lstat(b"containerd/daemon")
+    return entry is not None
+
+
+def _containerd_root(location: Location) -> Root | None:
+    """Return the containerd root: Docker's own under the data root, else the system one.
+
+    With Docker's packages a system containerd keeps its state in /var/lib/containerd
+    of the host; with Debian's, dockerd runs its own under DATAROOT/containerd/daemon.
+    """
+    if _own_containerd(location) or location.host_root is None:
+        return None
+    system = location.host_root.resolve(b"/var/lib/containerd")
+    if not system.exists:
+        return None
+    return location.host_root.child(system.path)
 
 
 def _report(facts: ContainerFacts, layer_findings: list[Finding]) -> ContainerReport:
@@ -181,7 +203,30 @@ def _report(facts: ContainerFacts, layer_findings: list[Finding]) -> ContainerRe
     upper = layers.upper if layers else None
     if layers is not None and upper is not None and layers.anchor:
         report.anchor = Anchor(container.id, layers.anchor, layers.mount_id, upper.path)
+    else:
+        _without_anchor(report)
     return report
+
+
+def _without_anchor(report: ContainerReport) -> None:
+    """Turn repairs that would change a layer into instructions when nothing anchors it.
+
+    Without a small file that names the analysed layer (the containerd image store keeps
+    that link inside its bolt database), the script could not re-check that it acts on the
+    same container, so those steps are shown, not scripted.
+    """
+    # TODO: anchor containerd-store containers on meta.db (snapshot key -> backend key ->
+    # snapshot id) checked by the script with a small reader, then script these steps.
+    for finding in report.findings:
+        for index, repair in enumerate(finding.repairs):
+            if not any(step.root is RootName.DATA for step in repair.steps):
+                continue
+            words = "; ".join(
+                f"{step.op.value.replace('_', ' ')} <{step.root.value}-root>/"
+                f"{display(step.parent + b'/' + step.name)}" for step in repair.steps)
+            finding.repairs[index] = replace(
+                repair, action=Action.MANUAL, automatic=False, steps=(),
+                instructions=f"With dockerd stopped, by hand: {words}. {repair.instructions}")
 
 
 def _tie_recorded_error(facts: ContainerFacts, findings: list[Finding]) -> None:

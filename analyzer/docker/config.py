@@ -257,18 +257,19 @@ def parse_mounts(config: dict[str, Any], hostconfig: dict[str, Any],
         if not destination:
             continue
         bind_options = _obj(spec.get("BindOptions"))
-        kind = MountType.parse(_text(spec.get("Type")))
+        mount_type = MountType.parse(_text(spec.get("Type")))
         entry = merged.setdefault(destination, {"origins": []})
         entry["origins"].append(MountOrigin.MOUNTS)
-        entry.setdefault("type", kind)
-        entry.setdefault("source", _text(spec.get("Source")) if kind is MountType.BIND else "")
-        entry.setdefault("name", _text(spec.get("Source")) if kind is MountType.VOLUME else "")
+        entry.setdefault("type", mount_type)
+        source = _text(spec.get("Source"))
+        entry.setdefault("source", source if mount_type is MountType.BIND else "")
+        entry.setdefault("name", source if mount_type is MountType.VOLUME else "")
         entry.setdefault("read_only", bool(spec.get("ReadOnly")))
         entry["create_mountpoint"] = bool(bind_options.get("CreateMountpoint"))
         entry.setdefault("propagation", _text(bind_options.get("Propagation")))
-        if kind is MountType.TMPFS:
-            options = _obj(spec.get("TmpfsOptions"))
-            entry["tmpfs_options"] = ",".join(f"{k}={v}" for k, v in sorted(options.items()))
+        if mount_type is MountType.TMPFS:
+            tmpfs = _obj(spec.get("TmpfsOptions"))
+            entry["tmpfs_options"] = ",".join(f"{k}={v}" for k, v in sorted(tmpfs.items()))
 
     for destination_raw, options in _obj(hostconfig.get("Tmpfs")).items():
         destination = _clean(str(destination_raw))

@@ -179,7 +179,9 @@ def repair_lines(repair: Repair, anchor: Anchor | None) -> list[str]:
     try:
         if anchor is not None:
             lines.append(_anchor_line(anchor))
-        if repair.needs_daemon_stopped:
+        if repair.needs_daemon_stopped or anchor is not None:
+            # A container is running while a dockerd serves its data root could restart
+            # it at any moment (restart policies), so every container repair checks both.
             lines.append("check_daemon_stopped")
         for index, step in enumerate(repair.steps, start=1):
             lines.append(_step_line(repair.id, index, step))

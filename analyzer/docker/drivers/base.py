@@ -43,7 +43,7 @@ class Layer:
     """One layer of a container's stack.
 
     ``root`` is the folder holding the layer's files (``overlay2/<id>/diff``), or None when
-    it is missing; ``path`` is that folder relative to the snapshot, for people and scripts.
+    it is missing; ``path`` is that folder relative to the data root, for people and scripts.
     """
 
     role: LayerRole
