@@ -31,7 +31,7 @@ def _container() -> Container:
 
 
 def test_layers_resolves_upper_init_and_image_chain() -> None:
-    fake, mount_id, driver = _setup(2)
+    _, mount_id, driver = _setup(2)
     layers = driver.layers(_container())
 
     assert layers.facts == []
