@@ -127,7 +127,7 @@ def exit_status(result: ScanResult) -> int:
     """Return the exit status a scan's result deserves."""
     if result.count(Verdict.BROKEN):
         return EXIT_BROKEN
-    if result.count(Verdict.NOT_ANALYSED) or result.not_checked:
+    if result.partial:
         return EXIT_PARTIAL
     return EXIT_OK
 

@@ -106,6 +106,7 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
         not_checked=_not_checked(location, snapshot, reports),
         notes=[*location.notes, *host.notes],
     )
+    result.partial = _partial(result, snapshot)
     return Scan(result, location, snapshot, all_facts, live_data, live_host)
 
 
@@ -322,6 +323,18 @@ def _mount_view(mf: MountFacts) -> MountView:
         origins=[o.value for o in mount.origins], read_only=mount.read_only,
         host=host, mountpoint=point,
     )
+
+
+def _partial(result: ScanResult, snapshot: Snapshot) -> bool:
+    """Return whether parts of the snapshot could not be analysed (exit status 3).
+
+    A capture without xattrs or devices is warned about but still analysed; a container
+    not analysed, a host path that could not be checked, or a cut-short archive is not.
+    """
+    if result.count(Verdict.NOT_ANALYSED) or not snapshot.capture.complete:
+        return True
+    every = [f for report in result.containers for f in report.findings]
+    return any(f.code == "host_unknown" for f in every)
 
 
 def _not_checked(location: Location, snapshot: Snapshot,

@@ -176,9 +176,11 @@ _TABLE = (
     ),
     Code(
         "volume_source_empty", E,
-        "The volume mount at {dest} has a name ({name}) but no recorded source",
-        "Docker recorded this mount point with an empty Source, which it cannot set up "
-        "('Unable to setup mount point, neither source nor volume defined'). {state}",
+        "The volume {name} mounted at {dest} no longer exists",
+        "config.v2.json names the volume and leaves Source empty, as Docker does for every "
+        "named volume: dockerd asks its volume store for the folder at each start. The "
+        "store no longer has this volume, so the start fails with 'Unable to setup mount "
+        "point, neither source nor volume defined' (or 'no such volume'). {state}",
     ),
     Code(
         "host_unknown", N,

@@ -208,6 +208,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    partial: bool = False
 
     def count(self, verdict: Verdict) -> int:
         """Return how many containers got ``verdict``."""

@@ -333,20 +333,31 @@ def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding,
 
 
 def _volume(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
+    """A volume: its ``_data`` folder must exist; it is a directory over the mountpoint.
+
+    config.v2.json records named volumes with an empty ``Source``: dockerd asks the volume
+    store at start (the local driver: ``volumes/<name>/_data``). A volume gone from the
+    store fails with 'Unable to setup mount point, neither source nor volume defined';
+    one whose ``_data`` is gone with 'error evaluating symlinks from mount source'.
+    """
     mount = mf.mount
     dest = display(mount.destination)
     answer = mf.source
-    if not mount.source and mount.name and MountType.VOLUME is mount.type and \
-            any(o.value == "MountPoints" for o in mount.origins):
-        state = ("Its data is still in " + shown(mf.source_path) + "; point Source there."
-                 if answer is not None and answer.status is HostStatus.PRESENT else
-                 "Its data folder is gone too: this is data loss, not a configuration slip.")
-        finding = _finding(facts, mf, "volume_source_empty", dest=dest, name=mount.name,
-                           state=state)
-        return [finding]
     if answer is None:
         return []
     if answer.status is HostStatus.ABSENT:
+        assert answer.resolved is not None
+        folder = answer.resolved.path.rsplit(b"/", 1)[0]
+        store_has_it = answer.resolved.stopped_at == answer.resolved.path
+        if not store_has_it and not mount.source and mount.name:
+            finding = _finding(facts, mf, "volume_source_empty", dest=dest,
+                               name=display(mount.name),
+                               state=f"The volume's folder {shown(folder)} is gone from the "
+                                     "data root as well: its data is lost, not misplaced; "
+                                     "restore it from a backup rather than letting an empty "
+                                     "volume be created.")
+            finding.evidence.append(Evidence("Looked for", shown(mf.source_path)))
+            return [finding]
         finding = _finding(facts, mf, "volume_data_missing", name=display(mount.name),
                            path=shown(mf.source_path))
         finding.repairs.append(repairs.manual(

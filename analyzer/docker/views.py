@@ -211,6 +211,7 @@ class ContainerView:
         try:
             found = self.find(resolved.path) if resolved.problem is None else None
             self._fill_layers(answer, resolved.path)
+            tree, _ = self._tree_for(resolved.path)
         except Unknowable as unknown:
             answer.kind = "unknown"
             answer.unknown_reason = str(unknown)
@@ -222,11 +223,9 @@ class ContainerView:
             answer.stat = found.stat
             answer.provider = found.provider
             answer.backing = found.backing
-        else:
-            tree, _ = self._tree_for(resolved.path)
-            if tree is not None:
-                answer.provider = Provider(tree=tree)
-                answer.backing = tree.where
+        elif tree is not None:
+            answer.provider = Provider(tree=tree)
+            answer.backing = tree.where
         return answer
 
     def _fill_layers(self, answer: MountpointAnswer, path: bytes) -> None:

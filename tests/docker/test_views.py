@@ -241,3 +241,15 @@ def test_mountpoint_upper_empty_dir_stub() -> None:
     assert answer.kind == "dir"
     assert answer.upper_empty is True
     assert answer.lower == Stat(Kind.FILE, 0o644, 0, 0, 10, 5)
+
+
+def test_mountpoint_missing_is_not_placed_inside_its_own_mount() -> None:
+    snap = IndexSnapshot()
+    own = tree_for_mount(Mount("/var/jenkins_home", MountType.VOLUME), root_stat=None,
+                         kind=TreeKind.EMPTY)
+
+    answer = _view(snap, [own]).mountpoint("/var/jenkins_home")
+
+    assert answer.kind == "missing"
+    assert answer.provider.tree is None
+    assert answer.provider.layer is None
