@@ -10,6 +10,14 @@ in it is then unknown, not absent.
 Only ``SCHILY.xattr.*`` PAX records carry xattrs here (what GNU tar, Go's ``archive/tar``
 and Docker's ``pkg/archive/archive.go`` write); libarchive's ``LIBARCHIVE.xattr.*`` records
 are not read. Members whose names contain ``..`` are skipped, as GNU tar skips them.
+
+A metadata-only collection written by ``docker-analyzer collect`` (``analyzer.collect``)
+carries ``DOCKER_ANALYZER.*`` PAX records, read back here: ``DOCKER_ANALYZER.size=1234`` on
+a member stored without its contents gives the size ``lstat`` showed (that file then reads
+as ``NotCaptured``), ``DOCKER_ANALYZER.kind=socket`` marks a socket stored as an empty
+file, and the root member's ``DOCKER_ANALYZER.collected`` record (with ``.xattrs``,
+``.chardevs``, ``.live`` and ``.incomplete``) carries what the source snapshot could
+record, so that the collection is judged as its source was.
 """
 
 from __future__ import annotations
@@ -78,6 +86,11 @@ _KEPT_FOLDERS = (
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar")
 _SCHILY_XATTR = "SCHILY.xattr."
+# The records ``analyzer.collect`` writes; see the module docstring.
+_COLLECT = "DOCKER_ANALYZER."
+_COLLECT_SIZE = _COLLECT + "size"
+_COLLECT_KIND = _COLLECT + "kind"
+_COLLECT_SOURCE = _COLLECT + "collected"
 _CHAR_TYPES = {tarfile.CHRTYPE: Kind.CHAR, tarfile.BLKTYPE: Kind.BLOCK}
 
 
@@ -165,12 +178,16 @@ class TarSnapshot(IndexSnapshot):
         xattrs = _pax_xattrs(member)
         if xattrs:
             state.xattr_records = True
+        if not path and _COLLECT_SOURCE in member.pax_headers:
+            state.collected = dict(member.pax_headers)
 
         if member.islnk():
             self._add_hardlink(path, member, xattrs)
             return
 
         kind = _member_kind(member)
+        if member.pax_headers.get(_COLLECT_KIND) == "socket" and member.isreg():
+            kind = Kind.SOCKET
         if kind is None:
             log.debug("skipped tar member %r of type %r", member.name, member.type)
             return
@@ -178,19 +195,22 @@ class TarSnapshot(IndexSnapshot):
             state.char_devices = True
 
         target = _encode(member.linkname) if kind is Kind.SYMLINK else None
+        recorded_size = _recorded_size(member)
         stat = Stat(
             kind=kind,
             # Linux ignores a symlink's mode and shows 0777 whatever tar recorded.
             mode=0o777 if kind is Kind.SYMLINK else member.mode & 0o7777,
             uid=member.uid,
             gid=member.gid,
-            size=_member_size(kind, member, target),
+            size=_member_size(kind, member, target) if recorded_size is None else recorded_size,
             mtime=float(member.mtime),
             rdev_major=member.devmajor if kind in _CHAR_TYPES.values() else 0,
             rdev_minor=member.devminor if kind in _CHAR_TYPES.values() else 0,
         )
         contents = None
-        if kind is Kind.FILE and self._keep(path, member.size):
+        if recorded_size is not None and kind is Kind.FILE:
+            state.metadata_only += 1
+        elif kind is Kind.FILE and self._keep(path, member.size):
             contents = _contents(archive, member)
         self.add(path, stat, target=target, contents=contents, xattrs=xattrs)
 
@@ -231,6 +251,8 @@ class _LoadState:
         self.char_devices = False
         self.damage: str | None = None
         self.skipped: list[str] = []
+        self.collected: dict[str, str] | None = None
+        self.metadata_only = 0
 
     def capture(self) -> Capture:
         """Return the capture record the pass justifies."""
@@ -238,17 +260,48 @@ class _LoadState:
         if self.skipped:
             notes.append(f"skipped {len(self.skipped)} members whose names contain '..'")
         if self.damage is None:
-            return Capture(
+            capture = Capture(
                 xattr_records=self.xattr_records,
                 char_devices=self.char_devices,
                 notes=tuple(notes),
             )
+        else:
+            capture = Capture(
+                complete=False,
+                reason=f"the archive ends early after {self.members} members: {self.damage}",
+                xattr_records=self.xattr_records,
+                char_devices=self.char_devices,
+                notes=tuple(notes),
+            )
+        if self.collected is None:
+            return capture
+        return self._as_collected(capture, self.collected)
+
+    def _as_collected(self, capture: Capture, records: dict[str, str]) -> Capture:
+        """Return the capture of a collection: its own damage plus what its source lacked.
+
+        The source's flags count, not the collection's own members: a collection that kept
+        no opaque directory still comes from a capture that had xattrs.
+        """
+        source = records.get(_COLLECT_SOURCE, "") or "a snapshot"
+        note = (
+            f"This snapshot is a metadata-only collection made by docker-analyzer collect "
+            f"from {source}: {self.metadata_only} files were recorded with their size and "
+            "metadata but without their contents."
+        )
+        reason = records.get(_COLLECT + "incomplete", "")
+        complete = capture.complete and not reason
+        if capture.reason and reason:
+            reason = f"{capture.reason}; in the source: {reason}"
+        elif capture.reason:
+            reason = capture.reason
         return Capture(
-            complete=False,
-            reason=f"the archive ends early after {self.members} members: {self.damage}",
-            xattr_records=self.xattr_records,
-            char_devices=self.char_devices,
-            notes=tuple(notes),
+            complete=complete,
+            reason=reason,
+            xattr_records=records.get(_COLLECT + "xattrs") == "1",
+            char_devices=records.get(_COLLECT + "chardevs") == "1",
+            live=records.get(_COLLECT + "live") == "1",
+            notes=(*capture.notes, note),
         )
 
 
@@ -325,6 +378,19 @@ def _member_size(kind: Kind, member: tarfile.TarInfo, target: bytes | None) -> i
     if target is not None:
         return len(target)
     return 0
+
+
+def _recorded_size(member: tarfile.TarInfo) -> int | None:
+    """Return the size a collection recorded for a member stored without its contents."""
+    text = member.pax_headers.get(_COLLECT_SIZE)
+    if text is None:
+        return None
+    try:
+        size = int(text)
+    except ValueError:
+        log.warning("ignored %s=%r of tar member %r", _COLLECT_SIZE, text, member.name)
+        return None
+    return size if size >= 0 else None
 
 
 def _pax_xattrs(member: tarfile.TarInfo) -> dict[bytes, bytes]:
