@@ -8,6 +8,7 @@ be analysed.
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from analyzer.snapshot.base import display
 log = logging.getLogger("analyzer")
 
 EXIT_OK, EXIT_BROKEN, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2, 3
+#: The clock of the committed examples (reports/examples/), so that they are reproducible.
+EXAMPLES_CLOCK = "2026-01-01T00:00:00Z"
 
 app = typer.Typer(
     add_completion=False,
@@ -211,6 +214,88 @@ def inspect_text(entry: dict[str, Any]) -> str:
         lines.append(f"    mountpoint: {point['kind']} at {display(str(point['resolved']))} "
                      f"from {display(str(point['provider']))}")
     return "\n".join(lines)
+
+
+@app.command()
+def collect(
+    root: RootArg,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="The tarball to write (.tar.gz); it must not exist yet and must "
+                            "lie outside the evidence.", show_default=False)],
+    data_root: DataRootOpt = None,
+    host_root: HostRootOpt = None,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a small metadata-only evidence tarball that scan reads like the original."""
+    from analyzer.collect import CollectRequest
+    from analyzer.collect import collect as run_collect
+
+    _logging(verbose, quiet)
+    if not root.exists() and not root.is_symlink():
+        raise _fail(f"{root} does not exist")
+    try:
+        summary = run_collect(CollectRequest(root, out, data_root, host_root))
+    except AnalyzerError as error:
+        raise _fail(str(error)) from None
+
+    source = f" (the source is {summary.source_size} bytes)" if summary.source_size else ""
+    typer.echo(f"Collected {display(summary.source)}: {summary.containers} containers, "
+               f"{summary.members} entries, {summary.with_contents} files with their "
+               f"contents, {summary.metadata_only} without.")
+    typer.echo(f"Written to {display(str(summary.out))}: {summary.size} bytes{source}.")
+    typer.echo("This is a metadata-only collection: apart from Docker's configuration and "
+               "layer files, it holds the kinds, modes, owners, times, sizes and xattrs of "
+               "files, not their contents. Scan it with:")
+    words = ["docker-analyzer", "scan", str(summary.out), *summary.scan_options]
+    typer.echo("  " + " ".join(shlex.quote(display(w)) for w in words))
+
+
+@app.command()
+def examples(
+    out: Annotated[Path, typer.Option(
+        "--out", help="The folder of the examples; one sub-folder per sample.")] = Path(
+        "reports/examples"),
+    samples: Annotated[Path, typer.Option(
+        "--samples", help="The folder holding the sample tarballs (*.tar.gz).")] = Path(
+        "samples"),
+    clock: Annotated[str, typer.Option(
+        "--clock", help="The fixed UTC time written into the examples.")] = EXAMPLES_CLOCK,
+    quiet: QuietOpt = False,
+) -> None:
+    """Regenerate reports/examples/<sample>/ from the bundled samples, byte for byte."""
+    _logging(0, quiet)
+    try:
+        now = datetime.strptime(clock, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise _fail(f"--clock {clock!r} is not a UTC time like {EXAMPLES_CLOCK}") from None
+    tarballs = sorted(samples.glob("*.tar.gz"))
+    if not tarballs:
+        raise _fail(f"no *.tar.gz sample in {samples}")
+    for tarball in tarballs:
+        folder = write_example(tarball, out, now=now)
+        typer.echo(f"{display(str(folder))}")
+
+
+def write_example(tarball: Path, out: Path, *, now: datetime) -> Path:
+    """Scan one sample with a fixed clock and replace its folder of examples.
+
+    The outputs are written to a fresh folder beside it first, so that a failed run leaves
+    the committed examples as they were.
+    """
+    import shutil
+    import tempfile
+
+    done = _scan(tarball, None, None, now)
+    name = done.result.snapshot
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=f".{name}-") as staging:
+        fresh = write_outputs(done, Path(staging, name), now=now, reports_base=out)
+        target = out / name
+        if target.exists():
+            shutil.rmtree(target)
+        fresh.rename(target)
+    return target
 
 
 @app.command()
