@@ -725,19 +725,47 @@ def test_repair_script_for_a_tarball_scan_needs_the_roots(
     assert "the host root is needed: give --host-root DIR" in out(proc)
 
 
-def _fake_dockerd(data: Path) -> subprocess.Popen[bytes]:
-    """Start a process named dockerd whose command line says --data-root DATA."""
+def _fake_dockerd(data: Path, *, namespaced_at: str | None = None) -> subprocess.Popen[bytes]:
+    """Start a process named dockerd whose command line says --data-root DATA.
+
+    With ``namespaced_at`` it runs in a mount namespace of its own where DATA is bind-
+    mounted at that path, and its command line names that path, as a dockerd in a chroot
+    or the test harness's engine sees its data root.
+    """
     code = (
         "import ctypes, sys, time\n"
         "ctypes.CDLL(None).prctl(15, b'dockerd', 0, 0, 0)\n"
         "sys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(60)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--data-root", str(data)], stdout=subprocess.PIPE
-    )
+    command = [sys.executable, "-c", code, "--data-root", namespaced_at or str(data)]
+    if namespaced_at is not None:
+        command = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                   'mount --bind "$0" "$1" && shift && exec "$@"', str(data), namespaced_at,
+                   *command]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"ready\n"
     return proc
+
+
+def test_repair_script_sees_a_dockerd_in_another_mount_namespace(
+    world: World, tmp_path: Path
+) -> None:
+    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.skip("cannot make a mount namespace here")
+    script = write_script(world, tmp_path)
+    stand_in = tmp_path / "elsewhere"
+    stand_in.mkdir()
+    daemon = _fake_dockerd(world.data, namespaced_at=str(stand_in))
+    try:
+        proc = run("dash", script, "--apply", "--only", world.ids["file"])
+    finally:
+        daemon.kill()
+        daemon.wait()
+
+    assert proc.returncode == 1
+    assert (world.data / os.fsdecode(UPPER_A) / "abc").is_file()
+    assert "serves this data root: stop it first" in out(proc)
 
 
 @pytest.mark.parametrize("shell", ["dash", "busybox"])
