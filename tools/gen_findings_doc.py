@@ -87,11 +87,12 @@ PROSE: dict[str, Prose] = {
                   "a volume's mountpoint, and when the stub lies in the source of an enclosing "
                   "bind (a destination under another mount) rather than in the upper dir.",
         repairs=(
-            "`remove_stale_stub`: remove the empty stub from the upper dir (`rm` of an empty "
-            "file or `rmdir` of an empty directory); runc makes a new one of the right kind at "
-            "the next start. **Automatic** only when the host path now has content (a "
-            "non-empty directory, a file with data, a socket): the change looks intended. "
-            "Offered only when the stub is in the upper dir.",
+            "`remove_stale_stub`: remove the empty stub (`rm` of an empty file or `rmdir` of "
+            "an empty directory) from the upper dir, or from the host folder of the enclosing "
+            "bind when the destination lies inside another mount; runc makes a new one of "
+            "the right kind at the next start. **Automatic** only when the host path now has "
+            "content (a non-empty directory, a file with data, a socket): the change looks "
+            "intended.",
             "`restore_host_kind`: put the original kind back at the host path. For a file "
             "stub the script removes the host path's empty directory (only when it is empty) "
             "and you copy the file back; the script cannot invent its content. For a "
@@ -204,13 +205,20 @@ PROSE: dict[str, Prose] = {
     ),
     "source_created_by_dockerd": Prose(
         family="mounts",
-        means="The bind source is an empty, root-owned directory with mode 0755 whose name "
-              "reads like a file name (`app.conf`: a dot and a suffix of up to five letters or "
-              "digits), and the mountpoint in the container is a directory or absent, so "
-              "nothing fails now.",
-        mechanism="dockerd creates a missing `-v` source exactly like that. The evidence "
-                  "adds the directory's mtime against the container's last stop and start, "
-                  "and whether the path lies on a tmpfs such as `/tmp` or `/run`.",
+        means="The bind source is an empty, root-owned directory with mode 0755, nothing "
+              "fails at the mountpoint, and something says a file or a directory with content "
+              "was there before: the container's empty stub for it is older than the "
+              "directory (the title then names the stub's kind), the name reads like a file "
+              "(`app.conf`: a dot and a suffix of up to five letters or digits; `.sock` reads "
+              "as a socket), or the container has run before and the directory lies on a "
+              "tmpfs or was made more than ten minutes after the container was created (the "
+              "title then says `file or directory`).",
+        mechanism="dockerd creates a missing `-v` source exactly like that at the next "
+                  "start, and runc mounts the empty directory, so the container starts "
+                  "without its data. An empty directory alone is no proof: `docker run -v "
+                  "/srv/x:/data` with `/srv/x` absent makes one on purpose. The evidence adds "
+                  "the directory's mtime against the container's last stop and start, and "
+                  "whether the path lies on a tmpfs such as `/tmp` or `/run`.",
         repairs=("None: the report says what happened; whether a file belongs there is for "
                  "you to decide.",),
         example={"source": "/srv/proj/nginx.conf", "lost": "file",
@@ -274,7 +282,9 @@ PROSE: dict[str, Prose] = {
     ),
     "dest_symlink_dangling": Prose(
         family="mounts",
-        means="The mount destination is a symlink in the image whose target does not exist.",
+        means="The mount destination is a symlink in the image whose target does not exist, "
+              "or exists only as the empty entry runc made in the upper dir at an earlier "
+              "start (a container recreated from the image meets the dangling link again).",
         mechanism="runc resolves the destination inside the container root and creates the "
                   "missing target as the mountpoint: runc 1.1.5 and 1.3.6 both did so here "
                   "(`docs/engine-errors.md`). runc issues 4991 and 5090 report releases "
@@ -334,21 +344,30 @@ PROSE: dict[str, Prose] = {
                   "the create works and the start fails with `not a directory`. A volume "
                   "name that looks like a file name usually means a missing `/` or `./`: "
                   "Docker took it as a named volume, and the explanation says so.",
-        repairs=("`manual`: recreate the container with the volume at a directory, or with a "
-                 "bind of the intended host file.",),
+        repairs=(
+            "`mask_image_path`: hide the image's file under an empty directory in the upper "
+            "dir, parents made one level at a time (proven on Docker 20.10 by the harness). "
+            "Chosen with `--choose`.",
+            "`manual`: recreate the container with the volume at a directory, or with a "
+            "bind of the intended host file.",
+        ),
         example={"name": "empty", "dest": "/app/input/config.json", "layer": _LAYER,
-                 "hint": "A named volume cannot stand in for a file."},
+                 "hint": "If 'empty' was meant as a host file or folder, write it as an "
+                         "absolute path (or ./empty in compose): without a leading '/' Docker "
+                         "took it as the name of a volume, and a volume is always a "
+                         "directory."},
         example_from="the harness case `volume-over-file`",
     ),
     "volume_data_missing": Prose(
         family="mounts",
-        means="A named volume is still registered but its `_data` folder is gone. The path "
-              "in the title is relative to the data root.",
+        means="A named volume's folder `volumes/<name>/` is still in the data root but its "
+              "`_data` folder is gone.",
         mechanism="dockerd evaluates the volume's mount source at start and fails with "
                   "`error evaluating symlinks from mount source \".../_data\": ... no such "
                   "file or directory`.",
-        repairs=("`manual`: restore `_data` from a backup.",),
-        example={"name": "pgdata", "path": "/volumes/pgdata/_data"},
+        repairs=("`manual`: restore `_data` from a backup; only if the data is not needed, "
+                 "create it as an empty folder (mode 0755, owner root).",),
+        example={"name": "pgdata", "path": "/var/lib/docker/volumes/pgdata/_data"},
         example_from="illustrative paths",
     ),
     "volume_source_empty": Prose(
@@ -356,13 +375,17 @@ PROSE: dict[str, Prose] = {
         means="A named volume the container uses no longer exists in the volume store: "
               "its folder is gone from the data root as well.",
         mechanism="`config.v2.json` records named volumes with an empty `Source`; dockerd "
-                  "asks its volume store at each start and fails with `Unable to setup mount "
-                  "point, neither source nor volume defined` or `get: no such volume`.",
-        repairs=("None offered: restore the volume folder from a backup.",),
+                  "asks its volume store at each start and fails with `get <name>: no such "
+                  "volume` (Docker 20.10.24), or with `Unable to setup mount point, neither "
+                  "source nor volume defined` where the mount point also lost its `Name`.",
+        repairs=("`manual`: with dockerd stopped, restore `volumes/<name>/` (with its "
+                 "`_data`) from a backup; only if the data is not needed, `docker volume "
+                 "create <name>` makes an empty one.",),
         example={"name": "shop_dbdata", "dest": "/data",
-                 "state": "The volume's folder /volumes/shop_dbdata is gone from the data "
-                          "root as well: its data is lost, not misplaced; restore it from a "
-                          "backup rather than letting an empty volume be created."},
+                 "state": "The volume's folder /var/lib/docker/volumes/shop_dbdata is gone "
+                          "from the data root as well: its data is lost, not misplaced. "
+                          "Restore it from a backup rather than letting an empty volume be "
+                          "created."},
         example_from="illustrative paths",
     ),
     "host_unknown": Prose(
