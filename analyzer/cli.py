@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, jsonio
-from analyzer.checks.model import ScanResult, Verdict
+from analyzer.checks.model import Finding, ScanResult, Verdict
 from analyzer.errors import AnalyzerError
 from analyzer.scan import Scan, ScanRequest, run_scan
 from analyzer.snapshot.base import display
@@ -150,20 +150,50 @@ def inspect(
     """Print what Docker recorded for containers, the offline `docker inspect`."""
     _logging(verbose, quiet)
     done = _scan(root, data_root, host_root, datetime.now(UTC).replace(microsecond=0))
-    reports = done.result.containers
+    # Containers the engine will skip (a zero-byte config.v2.json) are listed too, from
+    # their finding: they have an id (their folder) but no readable name.
+    readable = [(r.id, r.name) for r in done.result.containers]
+    skipped = {f.container_id: f for f in done.result.findings if f.code == "container_skipped"}
+    chosen = [*readable, *((cid, "") for cid in sorted(skipped))]
     if container is not None:
-        wanted = container.lstrip("/")
-        reports = [r for r in reports if r.name == wanted] or [
-            r for r in reports if r.id.startswith(wanted)]
-        if len(reports) != 1:
-            found = "no container" if not reports else f"{len(reports)} containers"
-            raise _fail(f"{found} matches {container!r}")
-    document = [inspect_document(done, r.id) for r in reports]
+        chosen = select_containers(chosen, container)
+    document = [skipped_document(skipped[cid]) if cid in skipped else inspect_document(done, cid)
+                for cid, _ in chosen]
     if as_json:
         typer.echo(jsonio.dumps(document, indent=True).decode())
         return
     for entry in document:
         typer.echo(inspect_text(entry))
+
+
+def select_containers(candidates: list[tuple[str, str]], wanted: str) -> list[tuple[str, str]]:
+    """Return the one ``(id, name)`` that ``wanted`` names, as ``docker inspect`` picks it.
+
+    An exact name (with or without its leading ``/``) or a full id wins; otherwise a unique
+    id prefix. Raises the exit-2 error naming the candidates when none or several match.
+    """
+    name = wanted.removeprefix("/")
+    exact = [c for c in candidates if c[0] == wanted or (c[1] and c[1] == name)]
+    found = exact or ([c for c in candidates if c[0].startswith(wanted)] if wanted else [])
+    if len(found) == 1:
+        return found
+    if not found:
+        raise _fail(f"no container matches '{wanted}'")
+    listed = ", ".join(f"{n or '(unreadable)'} ({cid[:12]})" for cid, n in found[:10])
+    more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+    raise _fail(f"{len(found)} containers match '{wanted}': {listed}{more}; give more of "
+                "the id")
+
+
+def skipped_document(finding: Finding) -> dict[str, Any]:
+    """Return the inspect view of a container the engine will skip, from its finding."""
+    return {
+        "Id": finding.container_id,
+        "Name": None,
+        "Verdict": "skipped",
+        "Skipped": finding.title,
+        "Evidence": {item.label: item.value for item in finding.evidence},
+    }
 
 
 def inspect_document(done: Scan, container_id: str) -> dict[str, Any]:
@@ -190,6 +220,12 @@ def inspect_document(done: Scan, container_id: str) -> dict[str, Any]:
 
 def inspect_text(entry: dict[str, Any]) -> str:
     """Render one inspect entry as text for a terminal; every string escaped."""
+    if entry.get("Skipped") is not None:
+        lines = [f"(unreadable)  {entry['Id'][:12]}  skipped by the engine",
+                 f"  {display(entry['Skipped'])}"]
+        lines.extend(f"  {display(label)}: {display(value)}"
+                     for label, value in entry["Evidence"].items())
+        return "\n".join(lines)
     state = entry["State"]
     lines = [
         f"{display(entry['Name'])}  {entry['Id'][:12]}  image {display(entry['Image'])}",
