@@ -10,7 +10,7 @@ the data root on another disk still finds them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.docker.drivers.base import Driver, FactCode, LayerFact, Layers, WhiteoutFormat
 from analyzer.docker.engine_errors import EngineError, parse_engine_error
@@ -163,7 +163,7 @@ class FactFinder:
             return None, "", ""
         inside = self._under_data_root(source)
         if inside is not None:
-            return lookup_host(self.data, inside), "data", inside
+            return _as_recorded(lookup_host(self.data, inside), inside, source), "data", inside
         if mount.type is MountType.VOLUME and mount.volume_driver not in ("", "local"):
             return None, "", source
         return lookup_host(self.host, source), "host", source
@@ -206,3 +206,16 @@ class FactFinder:
 def is_container_file(mount: Mount) -> bool:
     """Return whether Docker made this mount itself (``/etc/hosts`` and the like)."""
     return mount.origins == (MountOrigin.CONTAINER_FILE,)
+
+
+def _as_recorded(answer: HostAnswer, inside: str, recorded: str) -> HostAnswer:
+    """Name a data-root path in the answer as Docker recorded it, not as looked up.
+
+    The lookup takes ``/volumes/v/_data`` relative to the data root; people know
+    ``/var/lib/docker/volumes/v/_data``, so the sentence says that:
+    ``/volumes/v/_data is a folder`` -> ``/var/lib/docker/volumes/v/_data is a folder``.
+    """
+    sentence = answer.sentence
+    if sentence.startswith(inside):
+        sentence = recorded + sentence[len(inside):]
+    return replace(answer, source=recorded, sentence=sentence)
