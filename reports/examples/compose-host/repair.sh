@@ -518,6 +518,7 @@ check_container() {
 # root (--data-root, -g, --graph, else daemon.json's data-root, else /var/lib/docker).
 # A dockerd in another pid namespace is not visible from here.
 dockerd_serving() {
+	DATA_ID=$(stat -L -c '%d:%i' -- "$DATA_P" 2>/dev/null) || DATA_ID=
 	set +f
 	for _d in /proc/[0-9]*; do
 		set -f
@@ -541,19 +542,27 @@ dockerd_serving() {
 		done <<EOF
 $_args
 EOF
-		if [ -z "$_dr" ] && [ -r "$_cfg" ]; then
+		# Paths on its command line are in its own root and mount namespace (a chroot, a
+		# container, unshare -m): look at them through /proc/PID/root, and compare device
+		# and inode, which mean the same object in every namespace.
+		_pr=$_d/root
+		if [ -z "$_dr" ] && [ -r "$_pr$_cfg" ]; then
 			_dr=$(sed -n -e 's/.*"data-root"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' \
-				-e 's/.*"graph"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$_cfg" | head -n 1)
+				-e 's/.*"graph"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$_pr$_cfg" | head -n 1)
 		fi
 		[ -n "$_dr" ] || _dr=/var/lib/docker
 		case $_dr in
 		/*) ;;
 		*) DAEMON_PID=${_d#/proc/}; return 0 ;; # relative: cannot tell, assume it does
 		esac
-		_rp=$(cd -P -- "$_dr" 2>/dev/null && pwd -P) || _rp=$_dr
-		if [ "$_rp" = "$DATA_P" ]; then
+		_theirs=$(stat -L -c '%d:%i' -- "$_pr$_dr" 2>/dev/null) || _theirs=
+		_plain=$(stat -L -c '%d:%i' -- "$_dr" 2>/dev/null) || _plain=
+		if [ -n "$DATA_ID" ] && { [ "$_theirs" = "$DATA_ID" ] || [ "$_plain" = "$DATA_ID" ]; }; then
 			DAEMON_PID=${_d#/proc/}
 			return 0
+		fi
+		if [ -z "$_theirs" ] && [ ! -r "$_pr/" ]; then
+			DAEMON_PID=${_d#/proc/}; return 0 # its root cannot be read: assume it serves
 		fi
 	done
 	set -f
