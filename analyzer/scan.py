@@ -264,8 +264,12 @@ def _tie_recorded_error(facts: ContainerFacts, findings: list[Finding]) -> None:
 
 
 def _verdict(facts: ContainerFacts, findings: list[Finding]) -> Verdict:
+    """Add a container's findings up; a mount that could not be checked is not healthy."""
     if any(f.severity is Severity.ERROR for f in findings):
         return Verdict.BROKEN
+    unchecked = sorted({f.source for f in findings if f.code == "host_unknown"})
+    if unchecked and not facts.not_analysed:
+        facts.not_analysed = "could not check " + ", ".join(display(s) for s in unchecked)
     if facts.not_analysed:
         return Verdict.NOT_ANALYSED
     if any(f.severity is Severity.WARNING for f in findings):

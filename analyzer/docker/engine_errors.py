@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 #: The engines the literal strings in the tests came from (``../shared/ENGINE.md``).
 DOCKER_20_10 = "Docker 20.10.24, containerd 1.6.20, runc 1.1.5 (Debian 12)"
 DOCKER_28_5 = "Docker 28.5.2, containerd 2.1.9, runc 1.3.6 (Debian sid)"
+DOCKER_26_1 = "Docker 26.1.5, containerd 1.7.24, runc 1.1.5 (Debian 13 engine on Debian 12)"
 
 #: The sentence dockerd appends to any start error that contains "not a directory"
 #: (moby ``daemon/errors.go``, since Docker 17.03).
@@ -259,7 +260,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc 1.1.0-1.1.15",
         "git grep '\" (via \"' (mount_linux.go) and 'error mounting %q to rootfs at %q' "
         "over runc tags",
-        (DOCKER_20_10,),
+        (DOCKER_20_10, DOCKER_26_1),
         "the kinds differ: a directory onto a non-directory or the reverse",
     ),
     _p(

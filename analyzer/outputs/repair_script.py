@@ -281,10 +281,12 @@ class _Plan:
         self.body.append(f"# {repair.id} [{kind}]: {_comment(repair.title)}")
         self.body.append(
             f"repair_begin {quote_text(repair.id)} {int(repair.automatic)} "
-            f"{quote_text(display(repair.title))}"
+            f"{quote_text(display(repair.title))} {int(bool(repair.steps))}"
         )
         for line in _text_lines(repair.instructions):
             self.body.append(f"note {quote_text(line)}")
+        if not repair.steps:
+            self.body.append("by_hand")
         self.body += repair_lines(repair, anchor)
 
 

@@ -54,7 +54,8 @@ WEB28_LAYER = "0f3f71331265cfbf339624830820a417249d2bd982ed86f8888db1b6f6a9345a"
 
 SNAPSHOTS26 = "containerd/daemon/io.containerd.snapshotter.v1.overlayfs/snapshots"
 VERIFIED_28 = "Docker 28.5.2, containerd 2.1.9, runc 1.3.6 (Debian sid)"
-VERIFIED_20 = "Docker 20.10.24, containerd 1.6.20, runc 1.1.5 (Debian 12)"
+VERIFIED_20 = ("Docker 20.10.24, containerd 1.6.20, runc 1.1.5 (Debian 12); "
+               "Docker 26.1.5, containerd 1.7.24, runc 1.1.5 (Debian 13 engine on Debian 12)")
 
 #: What a test asserts of one finding: id, code, severity, title, destination, source,
 #: recorded_error_applies, verified_on, [(repair id, action, automatic), ...] by rank.
@@ -424,14 +425,10 @@ def test_docker26_repair_apply_leaves_layers_alone(scan26: ScanRun, tmp_path: Pa
 # --- what looked wrong (see docs/verified-engines.md) ---------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="engine_errors lists runc-1.1-mount-via-procfd as "
-                   "verified on Docker 20.10 only; Docker 26.1.5 printed it here too")
 def test_docker26_recorded_wording_counts_as_verified_on_26(scan26: ScanRun) -> None:
     assert "Docker 26.1.5" in _finding(scan26.data, "abc-test")["verified_on"]
 
 
-@pytest.mark.xfail(strict=True, reason="choosing a manual repair prints '(applying)' and "
-                   "'nothing was skipped' although the script changed nothing")
 def test_docker26_choosing_a_manual_repair_does_not_claim_to_apply(
         scan26: ScanRun, tmp_path: Path) -> None:
     root = _extract(TAR26, tmp_path / "root")
@@ -443,6 +440,9 @@ def test_docker26_choosing_a_manual_repair_does_not_claim_to_apply(
     assert (root / "var/lib/docker" / SNAPSHOTS26 / "3/fs/abc").is_file()
     assert "(applying)" not in run.stdout
     assert "Finished: nothing was skipped." not in run.stdout
+    assert "(chosen: to do by hand)" in run.stdout
+    assert "BY HAND: this repair has no scripted steps" in run.stdout
+    assert run.returncode == 1
 
 
 @pytest.mark.xfail(strict=True, reason="restoring a file where the host now has a directory "
