@@ -95,10 +95,11 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
         scanned_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         snapshot=snapshot.name,
         snapshot_kind=type(snapshot).__name__.removesuffix("Snapshot").lower(),
-        data_root=location.data_root.display(),
+        data_root=_shown_root(location.data_root.display(), live_data, request.root),
         data_root_rule=location.data_rule,
         engine_data_root=location.engine_data_root,
-        host_root=location.host_root.display() if location.host_root else None,
+        host_root=(_shown_root(location.host_root.display(), live_host, request.root)
+                   if location.host_root else None),
         host_root_rule=location.host_rule,
         storage_drivers=sorted({c.driver for c in loaded.containers if c.driver}),
         containers=reports,
@@ -108,6 +109,16 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
     )
     result.partial = _partial(result, snapshot)
     return Scan(result, location, snapshot, all_facts, live_data, live_host)
+
+
+def _shown_root(inside: str, live: Path | None, given: Path) -> str:
+    """Name a root for people: its path on this machine for a directory scan (a root on a
+    disk of its own otherwise shows as ``/``), its path inside the archive otherwise."""
+    if live is not None:
+        return display(str(live))
+    if given.is_dir():
+        return display(str(given.resolve())) + ("" if inside == "/" else inside)
+    return inside
 
 
 def _locate(snapshot: Snapshot, request: ScanRequest) -> tuple[Location, Path | None,
@@ -131,6 +142,11 @@ def _locate(snapshot: Snapshot, request: ScanRequest) -> tuple[Location, Path | 
             kwargs[f"{key}_snapshot"] = open_snapshot(path)
             kwargs[f"{key}_root"] = b""
     location = locate(snapshot, **kwargs)  # type: ignore[arg-type]
+    # Name the options as the user typed them, not as paths inside a snapshot.
+    if request.data_root is not None:
+        location = replace(location, data_rule=f"given with --data-root {request.data_root}")
+    if request.host_root is not None:
+        location = replace(location, host_rule=f"given with --host-root {request.host_root}")
     if base is not None:
         live["data"] = live["data"] or Path(base, os.fsdecode(location.data_root.base))
         if location.host_root is not None and live["host"] is None:
