@@ -16,6 +16,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from analyzer.errors import EscapeAttempt, NotASymlink, SnapshotPathError
 from analyzer.snapshot.base import Kind, Snapshot, Stat, display, join, split
 
 #: Linux gives up after 40 links (``ELOOP``); securejoin allows 255. We follow runc.
@@ -143,9 +144,21 @@ class _Blocked:
     blocker: Stat | None
 
 
+class UnresolvedPath(EscapeAttempt, ValueError):
+    """``Root.at`` was given a path with ``..``: a recorded path that skipped ``resolve``.
+
+    It is an ``AnalyzerError``, so the per-container guards turn it into a fact instead of
+    ending the scan, and a ``ValueError`` for callers written against the older contract.
+    """
+
+
 class Root:
     """A folder of a snapshot treated as a root of its own: the host root, a data root,
     a layer's ``diff``. Every path given to it is taken from that folder and confined in it.
+
+    The access methods take a path with a ``..`` component as naming nothing, as the
+    backends do: a recorded name such as an ``overlay2/<id>/link`` holding ``../../etc``
+    (``overlay2/l/../../etc``) is absent, never a step outside the folder nor a crash.
     """
 
     def __init__(self, snapshot: Snapshot, base: bytes = b"") -> None:
@@ -156,28 +169,40 @@ class Root:
         """Return the snapshot path of a root-relative path that has no ``..``."""
         parts = split(path)
         if b".." in parts:
-            raise ValueError("Root.at takes resolved paths; use resolve() for recorded ones")
+            raise UnresolvedPath(path, "Root.at takes resolved paths; use resolve() for "
+                                       "recorded ones")
         return join(self.base, *parts)
 
     def lstat(self, path: bytes) -> Stat | None:
-        """Return the entry at a resolved root-relative path. Reads metadata only."""
-        return self.snapshot.lstat(self.at(path))
+        """Return the entry at a resolved root-relative path, or None. Reads metadata only."""
+        inside = self._inside(path)
+        return None if inside is None else self.snapshot.lstat(inside)
 
     def readlink(self, path: bytes) -> bytes:
         """Return a symlink's raw target. Reads metadata only."""
-        return self.snapshot.readlink(self.at(path))
+        inside = self._inside(path)
+        if inside is None:
+            raise NotASymlink(path, "a path with '..' names nothing")
+        return self.snapshot.readlink(inside)
 
     def listdir(self, path: bytes) -> list[bytes]:
         """Return the names in a directory. Reads metadata only."""
-        return self.snapshot.listdir(self.at(path))
+        inside = self._inside(path)
+        if inside is None:
+            raise SnapshotPathError(path, "not a directory: a path with '..' names nothing")
+        return self.snapshot.listdir(inside)
 
     def read(self, path: bytes, limit: int) -> bytes:
         """Return a regular file's contents, at most ``limit`` bytes. Reads contents."""
-        return self.snapshot.read(self.at(path), limit)
+        inside = self._inside(path)
+        if inside is None:
+            raise SnapshotPathError(path, "no such file: a path with '..' names nothing")
+        return self.snapshot.read(inside, limit)
 
     def xattrs(self, path: bytes) -> dict[bytes, bytes]:
         """Return the extended attributes of a path. Reads metadata only."""
-        return self.snapshot.xattrs(self.at(path))
+        inside = self._inside(path)
+        return {} if inside is None else self.snapshot.xattrs(inside)
 
     def resolve(self, path: bytes, *, follow_final: bool = True) -> Resolved:
         """Resolve a recorded path inside this root. Reads metadata only."""
@@ -188,5 +213,17 @@ class Root:
         return Root(self.snapshot, self.at(path))
 
     def display(self, path: bytes = b"") -> str:
-        """Return the snapshot path of ``path`` for people, with a leading slash."""
-        return "/" + display(self.at(path))
+        """Return the snapshot path of ``path`` for people, with a leading slash.
+
+        A path with ``..`` is shown as it was given below the folder, never normalised,
+        so the reader sees what was recorded.
+        """
+        inside = self._inside(path)
+        return "/" + display(join(self.base, path) if inside is None else inside)
+
+    def _inside(self, path: bytes) -> bytes | None:
+        """Return the snapshot path of ``path``, or None when it has a ``..`` component."""
+        parts = split(path)
+        if b".." in parts:
+            return None
+        return join(self.base, *parts)

@@ -141,7 +141,8 @@ class TarSnapshot(IndexSnapshot):
                 encoding="utf-8",
                 errors="surrogateescape",
             )
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+            # Opening parses the first member: see below for the ValueError.
             raise SnapshotError(f"{self.path} is not a readable tar archive: {error}") from error
 
         with archive:
@@ -155,7 +156,10 @@ class TarSnapshot(IndexSnapshot):
                     # Stream mode appends every TarInfo to ``members``; drop them so that
                     # memory stays proportional to the index, not to the archive.
                     archive.members.clear()
-            except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+            except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+                # ``tarfile`` lets a bare ValueError out of a garbled PAX record: a
+                # ``GNU.sparse.map`` of "0,a" fails in ``int()`` (``_proc_gnusparse_01``);
+                # it is damage like any other, not a reason to end the scan.
                 state.damage = str(error) or type(error).__name__
             if state.damage is None and archive.end_error is not None:
                 state.damage = archive.end_error
@@ -381,9 +385,18 @@ def _member_size(kind: Kind, member: tarfile.TarInfo, target: bytes | None) -> i
 
 
 def _recorded_size(member: tarfile.TarInfo) -> int | None:
-    """Return the size a collection recorded for a member stored without its contents."""
+    """Return the size a collection recorded for a member stored without its contents.
+
+    A regular file that carries its contents has its size in the header; a record beside
+    them is ignored, so an archive cannot make a kept ``config.v2.json`` look larger than
+    the reader's cap.
+    """
     text = member.pax_headers.get(_COLLECT_SIZE)
     if text is None:
+        return None
+    if member.isreg() and member.size > 0:
+        log.warning("ignored %s=%r of tar member %r, which holds %d bytes",
+                    _COLLECT_SIZE, text, member.name, member.size)
         return None
     try:
         size = int(text)
