@@ -133,10 +133,12 @@ _TABLE = (
         "dest_symlink_dangling", W,
         "{dest} in the image is a symlink to {target}, which does not exist",
         "runc resolves the destination inside the container root and makes the missing "
-        "target as the mountpoint. runc up to 1.2 creates it; newer releases refuse some "
-        "of these with 'make mountpoint ...: file exists' (see runc issues 4991 and 5090). "
-        "Whether the start works depends on the runc version; no host repair applies: the "
-        "image or the mount destination must change.",
+        "target as the mountpoint. runc 1.1.5 (Docker 20.10.24) and runc 1.3.6 (Docker "
+        "28.5.2) create it and the container starts; runc issue 5090 reports releases that "
+        "refuse it with 'make mountpoint \"{dest}\": file exists' (a wording of runc "
+        "1.2.8, 1.2.9 and 1.3.3 and later); which releases fail is not verified against an "
+        "engine. The problem is inside the image, not on the host: no host repair applies. "
+        "Mount at {resolved} instead, or fix the link in the image.",
     ),
     Code(
         "dest_via_symlink", N,
@@ -177,10 +179,12 @@ _TABLE = (
     Code(
         "volume_source_empty", E,
         "The volume {name} mounted at {dest} no longer exists",
-        "config.v2.json names the volume and leaves Source empty, as Docker does for every "
-        "named volume: dockerd asks its volume store for the folder at each start. The "
-        "store no longer has this volume, so the start fails with 'Unable to setup mount "
-        "point, neither source nor volume defined' (or 'no such volume'). {state}",
+        "dockerd asks its volume store for a named volume's folder at every start (the "
+        "local driver keeps it in volumes/<name>/). The store no longer has this volume, "
+        "so the start fails with 'get <name>: no such volume' (Docker 20.10.24), or, "
+        "where the mount point lost its Source and Name, with 'Unable to setup mount "
+        "point, neither source nor volume defined'. {state}",
+        RUNC_115,
     ),
     Code(
         "host_unknown", N,
@@ -191,8 +195,11 @@ _TABLE = (
     Code(
         "layer_dir_missing", E,
         "Layer folder {path} is missing; every container using it fails",
-        "The storage driver's folder for layer {layer} is gone. The engine fails with "
-        "'stat {engine_path}: no such file or directory'. Pulling the image again does not "
+        "The storage driver's folder for layer {layer} is gone. For a container's own "
+        "layer the engine fails with 'stat {engine_path}: no such file or directory'; for "
+        "an image layer the overlay mount of every container on it fails with 'error "
+        "creating overlay mount to .../merged: no such file or directory' (both seen with "
+        "Docker 20.10.24). Pulling the image again does not "
         "help while layerdb still lists the layer. Save the containers' own upper dirs and "
         "volumes before anything is recreated; never run 'docker system prune' for this.",
         RUNC_115,

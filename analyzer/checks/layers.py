@@ -21,6 +21,9 @@ from analyzer.snapshot.base import display
 
 _MISSING_DIR = (FactCode.LAYER_DIR_MISSING, FactCode.DIFF_MISSING)
 
+#: Start errors a broken layer stack gives (``analyzer.docker.engine_errors`` codes).
+_LAYER_ERRORS = frozenset({"layer_dir_missing", "overlay_mount_failed", "lower_link_invalid"})
+
 
 @dataclass(slots=True)
 class LayerFindings:
@@ -37,8 +40,15 @@ def check_layers(all_facts: list[ContainerFacts]) -> LayerFindings:
     for facts in all_facts:
         if facts.layers is None:
             continue
+        seen: set[tuple[FactCode, str, bytes]] = set()
         for fact in facts.layers.facts:
-            groups[(fact.code, fact.layer_id, fact.path)].append((facts, fact))
+            # The driver may meet one broken piece twice for one container (an -init
+            # layer's link is read as a layer of its own and from the container's lower
+            # file); it is one fault of that container.
+            key = (fact.code, fact.layer_id, fact.path)
+            if key not in seen:
+                seen.add(key)
+                groups[key].append((facts, fact))
 
     result = LayerFindings()
     for (code, layer_id, path), members in sorted(groups.items(), key=lambda g: (g[0][0].value,
@@ -86,6 +96,9 @@ def _top_finding(code: FactCode, layer_id: str, path: bytes, fact: LayerFact,
     if fact.found:
         finding.evidence.append(Evidence("Found", fact.found))
     finding.evidence.append(Evidence("Containers affected", ", ".join(names)))
+    images = sorted({display(f.container.image) for f, _ in members if f.container.image})
+    if images:
+        finding.evidence.append(Evidence("Images affected", ", ".join(images)))
     if own:
         finding.evidence.append(Evidence(
             "Containers whose own layer it is",
@@ -128,4 +141,12 @@ def _pointer(facts: ContainerFacts, top: Finding) -> Finding:
     finding = Finding(finding_id("layer_metadata_broken", cid, top.id), "layer_metadata_broken",
                       severity, title, explanation, container_id=cid)
     finding.evidence.append(Evidence("See finding", top.id))
+    error = facts.engine_error
+    if error is not None and error.code in _LAYER_ERRORS:
+        # 'error creating overlay mount to .../merged' names no mount and no layer: it is
+        # the one start error a broken layer of this container's stack gives.
+        finding.recorded_error = error.raw
+        finding.recorded_error_applies = True
+        if error.verified_on:
+            finding.verified_on = "; ".join(error.verified_on)
     return finding

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from analyzer.checks import repairs
 from analyzer.checks.codes import render
 from analyzer.checks.model import Evidence, Finding, Repair, RootName, finding_id, repair_id
-from analyzer.checks.repairs import kind_word, shown
+from analyzer.checks.repairs import in_data_root, kind_word, shown
 from analyzer.docker.drivers.base import LayerRole
 from analyzer.docker.facts import ContainerFacts, MountFacts, is_container_file
 from analyzer.docker.hostview import HostAnswer, HostStatus
@@ -27,6 +27,12 @@ from analyzer.snapshot.confine import Problem
 
 #: A dockerd-made directory appears within this time of the failed start it served.
 _CLOSE_TO_START = timedelta(minutes=10)
+
+#: The label compose sets to the project folder that relative bind sources start from.
+COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
+
+#: Start errors about a volume that name the volume, not the mount destination.
+_VOLUME_ERRORS = frozenset({"volume_not_found", "mount_no_source", "volume_source_missing"})
 
 #: Names that look like files, not folders: a dot and a short suffix (``nginx.conf``).
 _FILE_SUFFIX_MAX = 5
@@ -82,11 +88,21 @@ def _destination_findings(facts: ContainerFacts, mf: MountFacts) -> list[Finding
     if mp.hops:
         chain = ", ".join(f"{shown(h.link)} -> {display(h.target)}" for h in mp.hops)
         last = mp.hops[-1]
-        dangling = mp.kind == "missing" and shown(last.link) == dest
+        made_by_runc = (mp.lower is None and mp.upper is not None and mp.upper_empty is True
+                        and mp.kind != "missing")
+        dangling = (mp.kind == "missing" or made_by_runc) and shown(last.link) == dest
         code = "dest_symlink_dangling" if dangling else "dest_via_symlink"
         finding = _finding(facts, mf, code, dest=dest, target=display(last.target),
                            resolved=display(mp.resolved), chain=chain)
         finding.evidence.append(Evidence("Symlinks in the image", chain))
+        if made_by_runc and dangling:
+            # runc 1.1.5 and 1.3.6 create the missing target at the first start; the
+            # empty entry they leave in the upper dir hides the dangling link from later
+            # starts of this container, not from a container recreated from the image.
+            finding.evidence.append(Evidence(
+                "Link target now", f"{display(mp.resolved)} exists only in the container's "
+                f"upper dir, as an empty {kind_word(mp.upper)} (the mountpoint runc made at "
+                "an earlier start); no image layer has it"))
         if dangling:
             finding.repairs.append(repairs.manual(
                 repair_id(finding.id, 0), "Change the image or the mount destination",
@@ -128,12 +144,49 @@ def _bind(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
     mismatch = _mismatch(facts, mf, answer.stat, source)
     if mismatch is not None:
         out.append(mismatch)
-    elif _dockerd_made(facts, answer) and _looks_like_file(mf.mount.source):
-        finding = _finding(facts, mf, "source_created_by_dockerd", source=source,
-                           lost="file", why=_dockerd_why(facts, answer))
-        _host_evidence(finding, answer)
-        out.append(finding)
+    else:
+        lost = _lost_kind(facts, mf, answer)
+        if lost:
+            finding = _finding(facts, mf, "source_created_by_dockerd", source=source,
+                               lost=lost, why=_dockerd_why(facts, answer))
+            _host_evidence(finding, answer)
+            _mountpoint_evidence(finding, mf)
+            out.append(finding)
     return out
+
+
+def _lost_kind(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> str:
+    """Return what an empty, dockerd-made-looking source most likely replaced, or "".
+
+    An empty root-owned 0755 directory alone is no proof: ``docker run -v /srv/x:/data``
+    with ``/srv/x`` absent makes exactly that on purpose. It counts as a lost entry when
+    something else says the path existed before: the container's stub for it is older
+    than the directory (runc made ``diff/data`` at the first start, the host folder was
+    made later: it was deleted and re-created at a later start); the name reads like a
+    file (``nginx.conf``, ``app.sock``); or it lies on a tmpfs (``/tmp``, ``/run``),
+    emptied at every reboot, and the container has run before; or it was made more than
+    ten minutes after the container was created, which has run before. Within those ten
+    minutes a re-created folder over a directory of the image cannot be told from one
+    dockerd made at the first start.
+    """
+    if not _dockerd_made(facts, answer) or answer.stat is None:
+        return ""
+    mp = mf.mountpoint
+    name = mf.mount.source.rstrip("/").rsplit("/", 1)[-1]
+    guess = "socket" if name.endswith(".sock") else "file"
+    if mp.upper is not None and mp.upper_empty and answer.stat.mtime > mp.upper.mtime:
+        return kind_word(mp.upper)
+    if _looks_like_file(mf.mount.source):
+        return guess
+    if not facts.container.has_been_started_before:
+        return ""
+    on_tmpfs = answer.mount is not None and answer.mount.is_tmpfs
+    created = _parse_time(facts.container.created)
+    made = datetime.utcfromtimestamp(answer.stat.mtime) if answer.stat.mtime > 0 else None
+    late = created is not None and made is not None and made - created > _CLOSE_TO_START
+    if on_tmpfs or late:
+        return "file or directory"
+    return ""
 
 
 def _bind_absent(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> list[Finding]:
@@ -246,7 +299,7 @@ def _stale_stub(facts: ContainerFacts, mf: MountFacts, host: Stat, source: str) 
     root = RootName.DATA if in_upper or mp.backing[0] == "data" else RootName.HOST
     if not in_upper:
         finding.evidence.append(Evidence(
-            "Where the stub is", f"inside the mount at {display(mp.provider.describe())}: "
+            "Where the stub is", f"in {display(mp.provider.describe())}, at "
             f"{mp.backing[0]} path {shown(mp.backing[1])}"))
 
     if not empty:
@@ -258,22 +311,20 @@ def _stale_stub(facts: ContainerFacts, mf: MountFacts, host: Stat, source: str) 
     answer = mf.source
     host_has_content = _has_content(answer)
     dockerd_made = answer is not None and _dockerd_made(facts, answer)
-    if in_upper and host_has_content:
+    if host_has_content:
         # The new host path holds data: the change was meant. Removing the stub is safe.
         finding.repairs.append(repairs.remove_stub(
-            repair_id(finding.id, 0), stub_path, stub, automatic=True, dest=dest,
+            repair_id(finding.id, 0), stub_path, stub, automatic=True, dest=dest, root=root,
             story=f"{source} was changed on purpose into a {kind_word(host)} with content."))
         finding.repairs.append(_restore_repair(finding, 1, mf, stub, dockerd_made=False))
         return finding
 
-    remove: Repair | None = None
-    if in_upper:
-        remove = repairs.remove_stub(
-            repair_id(finding.id, 0), stub_path, stub, automatic=False, dest=dest,
-            story=f"You replaced {source} with an empty {kind_word(host)} on purpose.")
+    remove = repairs.remove_stub(
+        repair_id(finding.id, 0), stub_path, stub, automatic=False, dest=dest, root=root,
+        story=f"You replaced {source} with an empty {kind_word(host)} on purpose.")
     restore = _restore_repair(finding, 1, mf, stub, dockerd_made=dockerd_made)
-    ordered = [restore, remove] if dockerd_made or remove is None else [remove, restore]
-    for rank, repair in enumerate(r for r in ordered if r is not None):
+    ordered = [restore, remove] if dockerd_made else [remove, restore]
+    for rank, repair in enumerate(ordered):
         finding.repairs.append(_renumber(repair, finding.id, rank))
     if dockerd_made:
         finding.evidence.append(Evidence("Likely story", _dockerd_why(facts, answer)))
@@ -346,24 +397,7 @@ def _volume(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
     if answer is None:
         return []
     if answer.status is HostStatus.ABSENT:
-        assert answer.resolved is not None
-        folder = answer.resolved.path.rsplit(b"/", 1)[0]
-        store_has_it = answer.resolved.stopped_at == answer.resolved.path
-        if not store_has_it and not mount.source and mount.name:
-            finding = _finding(facts, mf, "volume_source_empty", dest=dest,
-                               name=display(mount.name),
-                               state=f"The volume's folder {shown(folder)} is gone from the "
-                                     "data root as well: its data is lost, not misplaced; "
-                                     "restore it from a backup rather than letting an empty "
-                                     "volume be created.")
-            finding.evidence.append(Evidence("Looked for", shown(mf.source_path)))
-            return [finding]
-        finding = _finding(facts, mf, "volume_data_missing", name=display(mount.name),
-                           path=shown(mf.source_path))
-        finding.repairs.append(repairs.manual(
-            repair_id(finding.id, 0), f"Restore the data of volume {display(mount.name)}",
-            f"Restore {shown(mf.source_path)} under the data root from a backup."))
-        return [finding]
+        return [_volume_absent(facts, mf, answer)]
     if answer.status is HostStatus.UNKNOWN:
         return [_unknown(facts, mf, answer)]
     mp = mf.mountpoint
@@ -375,12 +409,81 @@ def _volume(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
         finding = _finding(facts, mf, "volume_over_file", name=display(mount.name), dest=dest,
                            layer=layer.id[:12] if layer else "?", hint=hint)
         _mountpoint_evidence(finding, mf)
+        upper = facts.layers.upper if facts.layers else None
+        if upper is not None and layer is not None:
+            mask = repairs.mask_image_path(
+                repair_id(finding.id, 0), upper.path,
+                mp.resolved.encode("utf-8", "surrogateescape"), mf.parents, as_dir=True,
+                automatic=False, dest=dest, image_kind=kind_word(mp.stat),
+                story=f"The volume {display(mount.name)} at {dest} is intended and the "
+                      "image's file there is not needed.")
+            if mask is not None:
+                finding.repairs.append(mask)
         finding.repairs.append(repairs.manual(
-            repair_id(finding.id, 0), "Mount the volume at a directory",
+            repair_id(finding.id, len(finding.repairs)), "Mount the volume at a directory",
             f"Recreate the container with the volume at a directory (for example the parent "
             f"of {dest}), or with a bind of the intended host file ({hint})."))
         return [finding]
     return []
+
+
+def _volume_absent(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> Finding:
+    """A volume whose folder or whose ``_data`` is gone from the data root.
+
+    ``volumes/<name>/`` gone entirely: the volume store no longer knows the volume (Docker
+    20.10 fails with 'get NAME: no such volume'), and its data is lost, not misplaced.
+    ``volumes/<name>/`` kept but ``_data`` gone: 'error evaluating symlinks from mount
+    source'. Volumes of other drivers never get here (their source is not looked up).
+    """
+    mount = mf.mount
+    name = display(mount.name)
+    dest = display(mount.destination)
+    engine_path = _engine_path(facts, mf.source_path)
+    folder = engine_path.rsplit("/", 1)[0]
+    resolved = answer.resolved
+    folder_kept = resolved is not None and resolved.stopped_at == resolved.path
+    if not folder_kept and mount.name:
+        finding = _finding(facts, mf, "volume_source_empty", dest=dest, name=name,
+                           state=f"The volume's folder {folder} is gone from the data root "
+                                 "as well: its data is lost, not misplaced. Restore it from a "
+                                 "backup rather than letting an empty volume be created.")
+        finding.evidence.append(Evidence("Looked for", engine_path))
+        finding.evidence.append(Evidence("Recorded Source", display(mount.source) or "(empty)"))
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Restore the volume {name} from a backup",
+            f"With dockerd stopped, restore {folder} (with its _data folder) from a backup, "
+            "then start dockerd and the container. Only if the data is not needed: "
+            f"docker volume create {name} makes an empty one."))
+    else:
+        finding = _finding(facts, mf, "volume_data_missing", name=name, path=engine_path)
+        finding.evidence.append(Evidence("Volume folder", f"{folder} exists, _data does not"))
+        finding.repairs.append(repairs.manual(
+            repair_id(finding.id, 0), f"Restore the data of volume {name}",
+            f"Restore {engine_path} from a backup. Only if the data is not needed: create "
+            "it as an empty folder (mode 0755, owner root)."))
+    _tie_volume_error(finding, facts, mount.name, engine_path)
+    return finding
+
+
+def _tie_volume_error(finding: Finding, facts: ContainerFacts, name: str,
+                      engine_path: str) -> None:
+    """Tie a volume error that names no mount destination ('get NAME: no such volume')."""
+    error = facts.engine_error
+    if error is None or error.code not in _VOLUME_ERRORS:
+        return
+    raw = error.raw
+    if (name and f" {name}:" in f" {raw}") or engine_path in raw or \
+            error.code == "mount_no_source":
+        finding.recorded_error = raw
+        finding.recorded_error_applies = True
+        if error.verified_on:
+            finding.verified_on = "; ".join(error.verified_on)
+
+
+def _engine_path(facts: ContainerFacts, data_relative: str) -> str:
+    """Return a data-root path as the engine names it: ``/var/lib/docker/volumes/v/_data``."""
+    root = facts.engine_data_root.rstrip("/")
+    return f"{root}/{data_relative.lstrip('/')}"
 
 
 def _tmpfs(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
@@ -415,11 +518,31 @@ def _finding(facts: ContainerFacts, mf: MountFacts, code: str, **fields: str) ->
     cid = facts.container.id
     fid = finding_id(code, cid, mount.destination, mount.source)
     source_bytes = mount.source.encode("utf-8", "surrogateescape")
-    return Finding(
+    finding = Finding(
         id=fid, code=code, severity=severity, title=title, explanation=explanation,
         container_id=cid, destination=mount.destination, source=mount.source,
         source_bytes=source_bytes if _not_utf8(source_bytes) else None,
     )
+    _compose_evidence(finding, facts, mf)
+    return finding
+
+
+def _compose_evidence(finding: Finding, facts: ContainerFacts, mf: MountFacts) -> None:
+    """Name the compose project folder of a bind: where a relative source pointed.
+
+    Compose turns ``../proxy/log.lua`` into an absolute path against the project folder
+    before it creates the container, so the recorded source is already absolute; the
+    label ``com.docker.compose.project.working_dir`` (for example ``/srv/app``) is the
+    only trace of what ``..`` or ``.`` meant.
+    """
+    working_dir = facts.container.labels.get(COMPOSE_WORKING_DIR, "")
+    if not working_dir or mf.mount.type is not MountType.BIND:
+        return
+    finding.evidence.append(Evidence(
+        "Compose project folder",
+        f"{display(working_dir)} (label {COMPOSE_WORKING_DIR}): a relative path in the "
+        "compose file, such as ./name or ../dir/name, was resolved against this folder "
+        f"into {display(mf.mount.source)}"))
 
 
 def _host_evidence(finding: Finding, answer: HostAnswer | None) -> None:
@@ -446,7 +569,7 @@ def _mountpoint_evidence(finding: Finding, mf: MountFacts) -> None:
     if mp.upper is not None:
         empty = "empty" if mp.upper_empty else "not empty"
         finding.evidence.append(Evidence(
-            "Entry in the upper dir", f"{shown(mp.upper_path)} ({empty}; "
+            "Entry in the upper dir", f"{in_data_root(mp.upper_path)} ({empty}; "
             + _stat_text(mp.upper) + ")"))
     if mp.lower is not None:
         finding.evidence.append(Evidence(
@@ -531,10 +654,19 @@ def _looks_like_file(source: str) -> bool:
 
 
 def _volume_hint(name: str) -> str:
+    """Say why a volume name may have been meant as a host path (``-v empty:/app/x.json``).
+
+    Docker reads the part before the colon as a host path only when it starts with '/'
+    (compose: also './' or '../'); any other word becomes a named volume, made empty on
+    first use. A name with a file suffix or a leading dot is almost surely a path.
+    """
+    shown_name = display(name)
     if _looks_like_file(name) or name.startswith((".", "~")):
-        return (f"The volume name {display(name)!r} looks like a file name: without a leading "
+        return (f"The volume name {shown_name!r} looks like a file name: without a leading "
                 "'/' (or './' in compose) Docker took it as a named volume, not a host path.")
-    return "A named volume cannot stand in for a file."
+    return (f"If {shown_name!r} was meant as a host file or folder, write it as an absolute "
+            f"path (or ./{shown_name} in compose): without a leading '/' Docker took it as "
+            "the name of a volume, and a volume is always a directory.")
 
 
 def _expected_kind(mf: MountFacts) -> str:

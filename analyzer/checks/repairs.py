@@ -18,17 +18,24 @@ def split_parent(path: bytes) -> tuple[bytes, bytes]:
 
 
 def remove_stub(rid: str, path: bytes, stub: Stat, *, automatic: bool, story: str,
-                dest: str) -> Repair:
-    """Remove an empty mountpoint stub from the upper dir; runc makes a new one."""
+                dest: str, root: RootName = RootName.DATA) -> Repair:
+    """Remove an empty mountpoint stub; runc makes a new one of the source's kind.
+
+    The stub lives in the container's upper dir (``root`` DATA), or, for a destination
+    inside another bind, in that bind's source on the host (``root`` HOST:
+    ``/srv/outer/inner.conf`` for ``-v /srv/outer:/data -v /srv/inner.conf:/data/inner.conf``).
+    """
     parent, name = split_parent(path)
     is_dir = stub.kind is Kind.DIR
-    step = Step(Op.REMOVE_EMPTY_DIR if is_dir else Op.REMOVE_EMPTY_FILE, RootName.DATA,
+    step = Step(Op.REMOVE_EMPTY_DIR if is_dir else Op.REMOVE_EMPTY_FILE, root,
                 parent, name, Expect.EMPTY_DIR if is_dir else Expect.EMPTY_FILE,
                 mode=stub.mode, uid=stub.uid, gid=stub.gid, mtime=int(stub.mtime))
     kind = "directory" if is_dir else "file"
+    where = ("the container's upper dir" if root is RootName.DATA else
+             f"the host folder {shown(parent)} (the source of the enclosing mount)")
     return Repair(
         rid, Action.REMOVE_STALE_STUB,
-        f"Remove the stale empty {kind} {dest} from the container's upper dir",
+        f"Remove the stale empty {kind} {dest} from {where}",
         automatic, (step,), story=story,
         instructions="Start the container afterwards; runc creates a new mountpoint of the "
                      "right kind.",
@@ -145,3 +152,8 @@ def shown(path: bytes | str) -> str:
     """Return a path for people, with a leading slash."""
     text = display(path)
     return text if text.startswith("/") else "/" + text
+
+
+def in_data_root(path: bytes | str) -> str:
+    """Return a data-root-relative path for people: ``<data root>/overlay2/<id>/diff/abc``."""
+    return "<data root>/" + display(path).lstrip("/")

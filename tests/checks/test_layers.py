@@ -1,0 +1,82 @@
+"""Tests of the layer checks on in-memory overlay2 data roots."""
+
+from __future__ import annotations
+
+from analyzer.checks.layers import check_layers
+from analyzer.checks.model import Finding
+from analyzer.docker.config import load_containers
+from analyzer.docker.drivers.base import Driver
+from analyzer.docker.drivers.overlay2 import Overlay2Driver
+from analyzer.docker.facts import ContainerFacts, FactFinder
+from analyzer.docker.locate import locate
+from tests.docker.fakes import FakeDataRoot
+
+OVERLAY_ERROR = ("failed to create shim task: OCI runtime create failed: error creating overlay "
+                 "mount to /var/lib/docker/overlay2/{mount}/merged: no such file or directory")
+
+
+class _LostLinks(FakeDataRoot):
+    """A data root whose ``overlay2/l/<short>`` links named in ``lost`` were never made."""
+
+    lost: tuple[str, ...] = ()
+
+    def _layer_dir(self, layer_id: str, short: str, lower: list[str]) -> None:
+        folder = self.p(b"overlay2", layer_id.encode())
+        self.snap.dir(folder + b"/diff")
+        self.snap.file(folder + b"/link", short.encode())
+        if lower:
+            self.snap.file(folder + b"/lower", ":".join("l/" + s for s in lower).encode())
+        if short not in self.lost:
+            self.snap.symlink(self.p(b"overlay2/l", short.encode()),
+                              b"../" + layer_id.encode() + b"/diff")
+
+
+def _facts(fake: FakeDataRoot) -> list[ContainerFacts]:
+    location = locate(fake.snap, data_root=fake.base)
+    drivers: dict[str, Driver] = {
+        "overlay2": Overlay2Driver(location.data_root, location.engine_data_root)}
+    finder = FactFinder(location, drivers)
+    return [finder.facts(c) for c in load_containers(location.data_root).containers]
+
+
+def _evidence(finding: Finding, label: str) -> list[str]:
+    return [e.value for e in finding.evidence if e.label == label]
+
+
+def test_check_layers_names_every_container_and_image_of_a_missing_link() -> None:
+    fake = _LostLinks()
+    fake.lost = ("IMG0".ljust(26, "L"),)
+    image = fake.image("img", 2)
+    mount_a = fake.container("a", image, {"Config": {"Image": "shop/web:2"}, "State": {
+        "Error": OVERLAY_ERROR.format(mount="m" + "a".ljust(63, "0"))}}, {})
+    fake.container("b", image, {"Config": {"Image": "shop/web:2"}}, {})
+
+    result = check_layers(_facts(fake))
+    (top,) = result.top
+    pointers = {cid: f for cid, (f,) in result.per_container.items()}
+
+    assert top.code == "l_link_missing"
+    assert _evidence(top, "Containers affected") == ["a, b"]
+    assert _evidence(top, "Images affected") == ["shop/web:2"]
+    assert [(r.action.value, r.automatic) for r in top.repairs] == [
+        ("recreate_layer_link", True)]
+    assert (pointers["a"].recorded_error_applies, pointers["b"].recorded_error_applies) == (
+        True, None)
+    assert pointers["a"].recorded_error == OVERLAY_ERROR.format(mount=mount_a)
+
+
+def test_check_layers_counts_a_missing_init_link_once_per_container() -> None:
+    init_short = ("I" + "A").ljust(26, "L")
+    fake = _LostLinks()
+    fake.lost = (init_short,)
+    image = fake.image("img", 1)
+    mount_id = fake.container("a", image, {}, {})
+
+    result = check_layers(_facts(fake))
+    (top,) = result.top
+
+    assert top.title == (f"The short link overlay2/l/{init_short} of layer {mount_id}-init is "
+                         "missing")
+    assert _evidence(top, "Containers affected") == ["a"]
+    assert _evidence(top, "Containers whose own layer it is") == ["a"]
+    assert len(result.per_container["a"]) == 1
