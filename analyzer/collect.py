@@ -42,7 +42,7 @@ from analyzer.docker.locate import (
 )
 from analyzer.docker.models import MountType
 from analyzer.errors import AnalyzerError, OutputError, SnapshotPathError
-from analyzer.scan import _drivers
+from analyzer.scan import drivers_for
 from analyzer.snapshot.base import (
     DEFAULT_READ_LIMIT,
     Capture,
@@ -325,7 +325,7 @@ def _analyse(location: Location) -> list[Layers | None]:
     """Run the scan's readers over the recorders; return each container's layer stack."""
     host = HostView.from_location(location)
     loaded = load_containers(location.data_root)
-    finder = FactFinder(location, _drivers(location), host)
+    finder = FactFinder(location, drivers_for(location), host)
     stacks: list[Layers | None] = []
     for container in loaded.containers:
         try:

@@ -79,7 +79,7 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
     location, live_data, live_host = _locate(snapshot, request)
     host = HostView.from_location(location)
     loaded = load_containers(location.data_root)
-    finder = FactFinder(location, _drivers(location), host)
+    finder = FactFinder(location, drivers_for(location), host)
 
     all_facts = [finder.facts(container) for container in loaded.containers]
     layer_findings = check_layers(all_facts)
@@ -105,7 +105,7 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
         containers=reports,
         findings=sorted(top, key=_order),
         not_checked=_not_checked(location, snapshot, reports),
-        notes=[*location.notes, *host.notes],
+        notes=[*location.notes, *host.notes, *snapshot.capture.notes],
     )
     result.partial = _partial(result, snapshot)
     return Scan(result, location, snapshot, all_facts, live_data, live_host)
@@ -154,7 +154,7 @@ def _locate(snapshot: Snapshot, request: ScanRequest) -> tuple[Location, Path | 
     return location, live["data"], live["host"]
 
 
-def _drivers(location: Location) -> dict[str, Driver]:
+def drivers_for(location: Location) -> dict[str, Driver]:
     """Return the readers of every storage driver this version understands."""
     root = location.data_root
     engine = location.engine_data_root

@@ -23,8 +23,7 @@ import shlex
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-import orjson
-
+from analyzer import jsonio
 from analyzer.errors import LocateError, SnapshotPathError
 from analyzer.snapshot.base import Kind, Snapshot, display, join, split
 from analyzer.snapshot.confine import Problem, Root
@@ -699,8 +698,8 @@ def _read_daemon_json(host: Root, config: _HostConfig) -> None:
     if raw is None:
         return
     try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        parsed = jsonio.loads(raw)
+    except ValueError as error:
         config.notes.append(
             f"{config.daemon_json} is not valid JSON ({error}); dockerd refuses to start "
             "with it (\"unable to configure the Docker daemon with file\"), and its settings "
@@ -979,7 +978,7 @@ def _read_json(root: Root, path: bytes) -> object:
     if entry is None or entry.kind is not Kind.FILE:
         return None
     try:
-        return orjson.loads(root.read(path, CONFIG_READ_LIMIT))
-    except (SnapshotPathError, orjson.JSONDecodeError) as error:
+        return jsonio.loads(root.read(path, CONFIG_READ_LIMIT))
+    except (SnapshotPathError, ValueError) as error:
         log.debug("skipping %s: %s", root.display(path), error)
         return None
