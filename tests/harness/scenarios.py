@@ -741,3 +741,174 @@ def write_manifest(records: dict[str, ScenarioRecord], path: Path) -> Path:
     data = {name: rec.to_json() for name, rec in sorted(records.items())}
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     return path
+
+
+# -- public cases (cases/README.md), added for the end-to-end tests -----------------------
+#
+# Kept out of SCENARIOS so that ``build_all`` and the samples stay as they were; the
+# end-to-end tests build them through ``PUBLIC_CASES``.
+
+TZ = "harness/tz:1"
+PROXY_LABELS = {
+    "com.docker.compose.project": "app",
+    "com.docker.compose.project.working_dir": "/srv/app",
+    "com.docker.compose.service": "proxy",
+}
+
+
+def compose_relative_file(engine: Engine) -> ScenarioRecord:
+    """Compose ``../proxy/log.lua`` with ``restart: always``; the file was absent at a boot.
+
+    Compose resolved ``../proxy/log.lua`` against the project folder ``/srv/app`` into
+    ``/srv/proxy/log.lua`` before creating the container; the working dir label is what
+    shows where ``..`` pointed. The engine restart stands for the reboot.
+    """
+    src = engine.host_path("/srv/proxy/log.lua")
+    _file(src, b"-- log.lua\n")
+    engine.host_path("/srv/app").mkdir(parents=True, exist_ok=True)
+    labels = [a for k, v in PROXY_LABELS.items() for a in ("--label", f"{k}={v}")]
+    engine.docker("run", "-d", "--name", "compose-relative-file", "--network", "none",
+                  *labels, "--restart", "always", "--stop-timeout", "1",
+                  "-v", "/srv/proxy/log.lua:/opt/log.lua", BASE, "sleep", "3600")
+    engine.stop()
+    src.unlink()
+    engine.start()
+    _wait_error(engine, "compose-relative-file")
+    engine.docker("update", "--restart", "no", "compose-relative-file")
+    rec = _record(engine, "compose-relative-file", BASE, (
+        "restart: always; /srv/proxy/log.lua (../proxy/log.lua from /srv/app) was absent at "
+        "the boot restart, dockerd made it an empty directory, runc failed on the file stub "
+        "opt/log.lua"
+    ), [
+        "created /srv/proxy/log.lua",
+        "docker run -d --restart always with compose labels (working_dir /srv/app) "
+        "-v /srv/proxy/log.lua:/opt/log.lua",
+        "stopped the engine, deleted the file, started the engine (boot restart fails)",
+        "docker update --restart no (so that later engine starts leave it alone)",
+        "docker start (fails)",
+    ])
+    rec.extra.update(host="/srv/proxy/log.lua", content="-- log.lua\n", stub="opt/log.lua")
+    return attempt_start(engine, rec)
+
+
+def missing_init_link(engine: Engine) -> ScenarioRecord:
+    """The ``l/<short>`` link of a container's ``-init`` layer is gone."""
+    tag, _ = _dedicated_image(engine, "missing-init-link")
+    _run(engine, "missing-init-link", tag)
+    rec = _record(engine, "missing-init-link", tag, (
+        "overlay2/l/<short> of the container's -init layer is missing while its diff/ "
+        "exists; recreate the relative link ../<mount-id>-init/diff"
+    ), ["docker import a dedicated image", "docker run", "rm overlay2/l/<short of -init>",
+        "docker start (fails)"])
+    init_dir = engine.translate(rec.graph_driver["UpperDir"]).parent.name + "-init"
+    short = (engine.data_root / "overlay2" / init_dir / "link").read_text().strip()
+    rec.extra.update(cache_id=init_dir, short=short)
+    (engine.data_root / "overlay2" / "l" / short).unlink()
+    return attempt_start(engine, rec)
+
+
+def deleted_shared_layer(engine: Engine) -> ScenarioRecord:
+    """Two containers of one image whose only layer folder was removed by hand."""
+    tag, cache_id = _dedicated_image(engine, "deleted-shared-layer")
+    _run(engine, "deleted-shared-layer", tag)
+    _run(engine, "deleted-shared-layer-2", tag)
+    rec = _record(engine, "deleted-shared-layer", tag, (
+        "overlay2/<cache-id> of an image used by two containers is gone: both fail"
+    ), ["docker import a dedicated image", "docker run twice", "rm -r overlay2/<image layer>",
+        "docker start (fails)"])
+    rec.extra.update(cache_id=cache_id, other="deleted-shared-layer-2",
+                     other_id=engine.inspect("deleted-shared-layer-2")["Id"])
+    shutil.rmtree(engine.data_root / "overlay2" / cache_id)
+    return attempt_start(engine, rec)
+
+
+def volume_folder_gone(engine: Engine) -> ScenarioRecord:
+    """A named volume whose whole folder ``volumes/<name>`` was deleted (engine stopped)."""
+    _run(engine, "volume-folder-gone", "-v", "gonevol:/data", BASE,
+         cmd=("sh", "-c", "echo precious > /data/db"))
+    rec = _record(engine, "volume-folder-gone", BASE, (
+        "volumes/gonevol (with _data) deleted while the engine was down: the data is lost"
+    ), ["docker run -v gonevol:/data (writes /data/db)", "stopped the engine",
+        "rm -r volumes/gonevol", "started the engine", "docker start"])
+    engine.stop()
+    shutil.rmtree(engine.data_root / "volumes" / "gonevol")
+    engine.start()
+    return attempt_start(engine, rec)
+
+
+def volume_data_gone(engine: Engine) -> ScenarioRecord:
+    """A named volume whose ``_data`` folder was deleted, the volume folder kept."""
+    _run(engine, "volume-data-gone", "-v", "datavol:/data", BASE,
+         cmd=("sh", "-c", "echo precious > /data/db"))
+    rec = _record(engine, "volume-data-gone", BASE, (
+        "volumes/datavol/_data deleted: error evaluating symlinks from mount source"
+    ), ["docker run -v datavol:/data (writes /data/db)", "rm -r volumes/datavol/_data",
+        "docker start (fails)"])
+    shutil.rmtree(engine.data_root / "volumes" / "datavol" / "_data")
+    return attempt_start(engine, rec)
+
+
+def symlinked_bind_source(engine: Engine) -> ScenarioRecord:
+    """A bind source reached through two symlinks; the last link was repointed to a folder."""
+    links = engine.host_path("/srv/links")
+    (links / "v1").mkdir(parents=True)
+    (links / "v1" / "app.conf").write_bytes(b"v=1\n")
+    (links / "v2").mkdir()
+    (links / "v2" / "main.conf").write_bytes(b"v=2\n")
+    os.symlink("v1/app.conf", links / "current")
+    os.symlink("/srv/links/current", engine.host_path("/srv/app.conf"))
+    _run(engine, "symlinked-bind-source", "-v", "/srv/app.conf:/opt/app.conf", BASE)
+    (links / "current").unlink()
+    os.symlink("v2", links / "current")
+    rec = _record(engine, "symlinked-bind-source", BASE, (
+        "-v /srv/app.conf, a symlink to /srv/links/current, which pointed to v1/app.conf (a "
+        "file) and now points to v2 (a folder with content): the file stub opt/app.conf no "
+        "longer fits; the repointed link is intended"
+    ), ["made /srv/app.conf -> /srv/links/current -> v1/app.conf",
+        "docker run -v /srv/app.conf:/opt/app.conf", "repointed current -> v2 (a folder)",
+        "docker start (fails)"])
+    rec.extra["stub"] = "opt/app.conf"
+    return attempt_start(engine, rec)
+
+
+def dangling_dest_symlink(engine: Engine) -> ScenarioRecord:
+    """The image's /etc/localtime dangles; a file is bound over it (runc 1.1.5 starts)."""
+    have = set(engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split())
+    if TZ not in have:
+        engine.import_image(TZ, {"etc/localtime": "/usr/share/zoneinfo/Nowhere",
+                                 "etc/image-for": b"tz\n"})
+    _file(engine.host_path("/srv/tz/localtime"), b"TZif-fake\n")
+    engine.docker("create", "--name", "dangling-dest-symlink", "--network", "none",
+                  "-v", "/srv/tz/localtime:/etc/localtime:ro", TZ, "true")
+    rec = _record(engine, "dangling-dest-symlink", TZ, (
+        "the image's /etc/localtime -> /usr/share/zoneinfo/Nowhere dangles; runc 1.1.5 "
+        "creates the target inside the rootfs and starts; newer runc releases may refuse"
+    ), ["docker create -v /srv/tz/localtime:/etc/localtime:ro", "docker start (works here)"])
+    return attempt_start(engine, rec)
+
+
+def never_started(engine: Engine) -> ScenarioRecord:
+    """Created, never started; the file source became a folder with content: no stub, starts."""
+    _file(engine.host_path("/srv/never/app.conf"), b"a=1\n")
+    engine.docker("create", "--name", "never-started", "--network", "none",
+                  "-v", "/srv/never/app.conf:/opt/app.conf", BASE, "true")
+    _replace_with_dir(engine.host_path("/srv/never/app.conf"), {"a.conf": b"a=1\n"})
+    rec = _record(engine, "never-started", BASE, (
+        "never started: no mountpoint stub exists yet, so runc makes one of the source's "
+        "current kind; the start works"
+    ), ["docker create -v /srv/never/app.conf:/opt/app.conf (a file)",
+        "replaced it with a folder holding a.conf"])
+    return rec
+
+
+#: The cases of /work/shared/cases/README.md (and two more) not in ``SCENARIOS``.
+PUBLIC_CASES: dict[str, Scenario] = {
+    "compose-relative-file": compose_relative_file,
+    "missing-init-link": missing_init_link,
+    "deleted-shared-layer": deleted_shared_layer,
+    "volume-folder-gone": volume_folder_gone,
+    "volume-data-gone": volume_data_gone,
+    "symlinked-bind-source": symlinked_bind_source,
+    "dangling-dest-symlink": dangling_dest_symlink,
+    "never-started": never_started,
+}
