@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 
-from analyzer.docker.drivers.aufs import LayerDB, plain_id
 from analyzer.docker.drivers.base import (
     Driver,
     FactCode,
@@ -46,6 +45,7 @@ from analyzer.docker.drivers.base import (
     Layers,
     WhiteoutFormat,
 )
+from analyzer.docker.drivers.layerdb import LayerDB, plain_id
 from analyzer.docker.models import Container
 from analyzer.errors import AnalyzerError, NotCaptured
 from analyzer.snapshot.base import Kind

@@ -31,6 +31,7 @@ from analyzer.docker.drivers.base import (
     Layers,
     WhiteoutFormat,
 )
+from analyzer.docker.drivers.layerdb import LayerDB, plain_id
 from analyzer.docker.models import Container
 from analyzer.errors import AnalyzerError
 from analyzer.snapshot.base import Kind
@@ -38,13 +39,8 @@ from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
 
-#: layerdb and overlay2 metadata files hold one id or a short list; 64 KiB is generous.
+#: overlay2's lower and link files hold one id or a short list; 64 KiB is generous.
 _SMALL = 64 << 10
-
-#: A chain deeper than this is a cycle in layerdb ``parent`` files; Docker caps at 125.
-_MAX_DEPTH = 512
-
-LAYERDB = b"image/overlay2/layerdb"
 
 
 class Overlay2Driver(Driver):
@@ -56,31 +52,16 @@ class Overlay2Driver(Driver):
         self.data_root = data_root
         self.engine_data_root = engine_data_root.rstrip("/") or "/"
         self._short_names: dict[str, str] | None = None
+        self.layerdb = LayerDB(data_root, self.name)
 
     def layers(self, container: Container) -> Layers:
         """Return the container's stack: upper, init, then image layers newest first."""
         result = Layers(driver=self.name, whiteout=WhiteoutFormat.OVERLAY)
-        if not _plain_id(container.id):
-            result.facts.append(LayerFact(FactCode.MOUNT_ID_MISSING, container.id, b"",
-                                          "the container id is not a plain name",
-                                          found=container.id))
-            return result
-        mounts = LAYERDB + b"/mounts/" + container.id.encode()
-        mount_id = self._read_id(mounts + b"/mount-id", result, FactCode.MOUNT_ID_MISSING,
-                                 container.id)
+        mount_id, init_id, parent = self.layerdb.container(container.id, result)
         if not mount_id:
             return result
-        result.mount_id = mount_id
-        result.anchor = mounts + b"/mount-id"
-        init_id = self._read_optional(mounts + b"/init-id")
-        if init_id and not _plain_id(init_id):
-            result.facts.append(LayerFact(FactCode.MOUNT_ID_MISSING, container.id,
-                                          mounts + b"/init-id", "init-id holds an invalid id",
-                                          found=init_id))
-            init_id = ""
-        parent = self._read_optional(mounts + b"/parent")
 
-        chain = self.image_chain(parent, result) if parent else []
+        chain = self.layerdb.chain(parent, result) if parent else []
         upper = self._layer(LayerRole.UPPER, mount_id, result)
         result.stack.append(upper)
         via_lower = self._lower_chain(mount_id, result) if upper.root is not None else None
@@ -119,34 +100,6 @@ class Overlay2Driver(Driver):
                 result.facts[index] = LayerFact(fact.code, fact.layer_id, fact.path,
                                                 fact.detail, expected=content)
 
-    def image_chain(self, parent: str, result: Layers) -> list[tuple[str, str]]:
-        """Return ``(chain id, cache id)`` pairs from ``parent`` down to the base layer."""
-        chain: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        current = parent
-        while current and len(chain) < _MAX_DEPTH:
-            digest = current.removeprefix("sha256:")
-            if digest in seen or "/" in digest or not digest:
-                result.facts.append(LayerFact(
-                    FactCode.LAYERDB_MISSING, digest, LAYERDB,
-                    "the layerdb parent chain loops or names an invalid id", found=current))
-                break
-            seen.add(digest)
-            folder = LAYERDB + b"/sha256/" + digest.encode()
-            entry = self.data_root.lstat(folder)
-            if entry is None or entry.kind is not Kind.DIR:
-                result.facts.append(LayerFact(
-                    FactCode.LAYERDB_MISSING, digest, folder,
-                    f"layerdb has no entry for layer sha256:{digest}"))
-                break
-            cache = self._read_id(folder + b"/cache-id", result, FactCode.CACHE_ID_MISSING,
-                                  digest)
-            if not cache:
-                break
-            chain.append((current, cache))
-            current = self._read_optional(folder + b"/parent")
-        return chain
-
     # -- lower chain ---------------------------------------------------------------------
 
     def _lower_chain(self, layer_id: str, result: Layers) -> list[tuple[str, str]] | None:
@@ -180,7 +133,7 @@ class Overlay2Driver(Driver):
         broken = False
         for item in text.split(":"):
             short = item.removeprefix("l/")
-            if not item.startswith("l/") or not _plain_id(short):
+            if not item.startswith("l/") or not plain_id(short):
                 result.facts.append(LayerFact(
                     FactCode.LOWER_FILE_BAD, layer_id, path,
                     "'lower' holds an entry that is not of the form l/<short name>",
@@ -213,7 +166,7 @@ class Overlay2Driver(Driver):
             return None
         target = self.data_root.readlink(link).decode("utf-8", "replace")
         parts = target.split("/")
-        if len(parts) != 3 or parts[0] != ".." or parts[2] != "diff" or not _plain_id(parts[1]):
+        if len(parts) != 3 or parts[0] != ".." or parts[2] != "diff" or not plain_id(parts[1]):
             result.facts.append(LayerFact(
                 FactCode.LINK_WRONG, named or owner, link,
                 f"overlay2/l/{short} points to {target!r}, not ../<layer>/diff",
@@ -294,27 +247,6 @@ class Overlay2Driver(Driver):
             data["LowerDir"] = ":".join(f"{home}/{layer}/diff" for layer in lowers)
         return data
 
-    def _read_id(self, path: bytes, result: Layers, code: FactCode, owner: str) -> str:
-        """Return a one-line id file's text, or "" with a fact saying why not."""
-        entry = self.data_root.lstat(path)
-        if entry is None:
-            result.facts.append(LayerFact(code, owner, path, f"{path.decode()} is missing"))
-            return ""
-        text = self._read_text(path)
-        if not text:
-            detail = "is empty" if entry.size == 0 else "cannot be read"
-            result.facts.append(LayerFact(code, owner, path, f"{path.decode()} {detail}"))
-            return ""
-        if not _plain_id(text):
-            result.facts.append(LayerFact(code, owner, path,
-                                          f"{path.decode()} holds an invalid id", found=text))
-            return ""
-        return text
-
-    def _read_optional(self, path: bytes) -> str:
-        """Return a small file's text, or "" when it is absent or unreadable."""
-        return self._read_text(path) or ""
-
     def _read_text(self, path: bytes) -> str | None:
         """Return a small file's text without surrounding white space, or None."""
         try:
@@ -323,7 +255,3 @@ class Overlay2Driver(Driver):
             log.debug("cannot read %s: %s", self.data_root.display(path), error)
             return None
 
-
-def _plain_id(text: str) -> bool:
-    """Return whether an id read from disk can name a folder: no ``/``, not ``.``/``..``."""
-    return bool(text) and "/" not in text and "\0" not in text and text not in (".", "..")
