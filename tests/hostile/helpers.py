@@ -204,7 +204,7 @@ def tree_state(root: Path) -> dict[str, tuple[int, ...]]:
         finally:
             os.close(fd)
         for name in names:
-            path = folder + b"/" + name
+            path = folder + b"/" + os.fsencode(name)
             found = os.lstat(path)
             state[os.fsdecode(path)] = (found.st_mode, found.st_size, found.st_mtime_ns,
                                         found.st_atime_ns, found.st_ctime_ns, found.st_ino)
