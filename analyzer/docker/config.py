@@ -86,7 +86,8 @@ def load_containers(data_root: Root) -> LoadResult:
 def _load_one(data_root: Root, name: bytes, directory: bytes) -> Container:
     """Read one container folder; raise ``_Unreadable`` where the engine would skip it."""
     config_path = directory + b"/config.v2.json"
-    if data_root.lstat(config_path) is None:
+    config_entry = data_root.lstat(config_path)
+    if config_entry is None:
         if data_root.lstat(directory + b"/config.json") is not None:
             raise _Unreadable(
                 "legacy_config",
@@ -110,7 +111,8 @@ def _load_one(data_root: Root, name: bytes, directory: bytes) -> Container:
             "refuse to start it",
         ))
 
-    return _container_from(name, directory, config, hostconfig, hostconfig_present, problems)
+    return _container_from(name, directory, config, hostconfig, hostconfig_present, problems,
+                           config_mtime=config_entry.mtime)
 
 
 def _read_json(data_root: Root, path: bytes, label: str) -> dict[str, Any]:
@@ -152,8 +154,9 @@ def _container_from(
     hostconfig: dict[str, Any],
     hostconfig_present: bool,
     problems: list[ConfigProblem],
+    config_mtime: float | None = None,
 ) -> Container:
-    """Build the model from the two parsed files."""
+    """Build the model from the two parsed files and config.v2.json's mtime."""
     cid = _text(config.get("ID")) or name.decode("utf-8", "replace")
     if cid != name.decode("utf-8", "replace"):
         problems.append(ConfigProblem(
@@ -198,6 +201,7 @@ def _container_from(
         platform=_text(config.get("OS")) or _text(config.get("Platform")),
         hostconfig_present=hostconfig_present,
         problems=problems,
+        config_mtime=config_mtime,
     )
     container.mounts = parse_mounts(config, hostconfig, container)
     return container

@@ -109,7 +109,14 @@ class ConfigProblem:
 
 @dataclass(slots=True)
 class Container:
-    """A container as its data root records it."""
+    """A container as its data root records it.
+
+    ``config_mtime`` is the mtime of config.v2.json (lstat, seconds since the epoch), or
+    None where it is not known. dockerd rewrites the file at every recorded state change,
+    including a failed start (moby ``daemon/start.go``: ``SetError`` then
+    ``CheckpointTo``), so it dates the last state the engine recorded. A copy that did not
+    keep mtimes makes it meaningless; nothing here can tell.
+    """
 
     id: str
     name: str
@@ -134,6 +141,7 @@ class Container:
     config_format: str = "v2"
     hostconfig_present: bool = True
     problems: list[ConfigProblem] = field(default_factory=list)
+    config_mtime: float | None = None
 
     @property
     def short_id(self) -> str:

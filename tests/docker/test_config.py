@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import orjson
 import pytest
 
 from analyzer.docker.config import load_containers, parse_bind
 from analyzer.docker.models import MountOrigin, MountType
 from analyzer.snapshot.confine import Root
+from analyzer.snapshot.directory import DirectorySnapshot
 from analyzer.snapshot.index import IndexSnapshot
 
 CID = "a" * 64
@@ -125,6 +129,30 @@ def test_parse_mounts_user_mount_replaces_container_file() -> None:
     [container] = load_containers(_tree(config, {})).containers
     hosts = [m for m in container.mounts if m.destination == "/etc/hosts"]
     assert [(m.source, m.origins) for m in hosts] == [("/srv/hosts", (MountOrigin.MOUNT_POINTS,))]
+
+
+def test_load_containers_config_mtime_is_config_v2_json_mtime() -> None:
+    snap = IndexSnapshot()
+    folder = b"containers/" + CID.encode()
+    snap.dir(folder, mtime=1_700_000_000.0)
+    snap.file(folder + b"/config.v2.json", orjson.dumps(SEED_CONFIG), mtime=1_800_000_123.5)
+    snap.file(folder + b"/hostconfig.json", b"{}", mtime=1_700_000_555.0)
+
+    [container] = load_containers(Root(snap)).containers
+
+    assert container.config_mtime == 1_800_000_123.5
+
+
+def test_load_containers_config_mtime_keeps_sub_seconds_on_a_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "containers" / CID
+    folder.mkdir(parents=True)
+    (folder / "config.v2.json").write_bytes(orjson.dumps(SEED_CONFIG))
+    (folder / "hostconfig.json").write_bytes(b"{}")
+    os.utime(folder / "config.v2.json", ns=(1_000_000_000_000_000_000, 1_765_432_100_250_000_000))
+
+    [container] = load_containers(Root(DirectorySnapshot(tmp_path))).containers
+
+    assert container.config_mtime == 1_765_432_100.25
 
 
 @pytest.mark.parametrize(("config", "hostconfig", "code"), [
