@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from analyzer.checks import repairs
 from analyzer.checks.codes import render
 from analyzer.checks.model import Evidence, Finding, Repair, RootName, finding_id, repair_id
-from analyzer.checks.repairs import in_data_root, kind_word, shown
+from analyzer.checks.repairs import in_data_root, kind_word, shown, time_text, utc
 from analyzer.docker.drivers.base import LayerRole
 from analyzer.docker.facts import ContainerFacts, MountFacts, is_container_file
 from analyzer.docker.hostview import HostAnswer, HostStatus
@@ -182,7 +182,7 @@ def _lost_kind(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> str
         return ""
     on_tmpfs = answer.mount is not None and answer.mount.is_tmpfs
     created = _parse_time(facts.container.created)
-    made = datetime.utcfromtimestamp(answer.stat.mtime) if answer.stat.mtime > 0 else None
+    made = utc(answer.stat.mtime) if answer.stat.mtime > 0 else None
     late = created is not None and made is not None and made - created > _CLOSE_TO_START
     if on_tmpfs or late:
         return "file or directory"
@@ -587,9 +587,8 @@ def _unknown(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> Findi
 
 def _stat_text(stat: Stat) -> str:
     size = f"{stat.size} bytes, " if stat.kind is Kind.FILE else ""
-    when = datetime.utcfromtimestamp(stat.mtime).strftime("%Y-%m-%d %H:%M:%S UTC") \
-        if stat.mtime > 0 else "unknown"
-    return f"{size}mode {stat.mode:04o}, owner {stat.uid}:{stat.gid}, modified {when}"
+    return (f"{size}mode {stat.mode:04o}, owner {stat.uid}:{stat.gid}, "
+            f"modified {time_text(stat.mtime)}")
 
 
 def _has_content(answer: HostAnswer | None) -> bool:
@@ -618,9 +617,10 @@ def _dockerd_why(facts: ContainerFacts, answer: HostAnswer | None) -> str:
     state = facts.container.state
     stopped = _parse_time(state.finished_at)
     started = _parse_time(state.started_at)
-    if stat is not None and stat.mtime > 0:
-        made = datetime.utcfromtimestamp(stat.mtime)
-        parts.append(f"modified {made:%Y-%m-%d %H:%M:%S} UTC")
+    made = utc(stat.mtime) if stat is not None and stat.mtime != 0 else None
+    if stat is not None and stat.mtime != 0:
+        parts.append(f"modified {time_text(stat.mtime)}")
+    if made is not None:
         if stopped is not None and made >= stopped:
             parts.append("after the container last stopped")
         if stopped is not None and abs(made - stopped) <= _CLOSE_TO_START:

@@ -6,6 +6,9 @@ host root; ``analyzer.outputs.repair_script`` is the only place that makes shell
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from analyzer.checks.model import Action, Expect, Op, Repair, RootName, Step
 from analyzer.docker.facts import ParentEntry
 from analyzer.snapshot.base import Kind, Stat, display
@@ -29,7 +32,7 @@ def remove_stub(rid: str, path: bytes, stub: Stat, *, automatic: bool, story: st
     is_dir = stub.kind is Kind.DIR
     step = Step(Op.REMOVE_EMPTY_DIR if is_dir else Op.REMOVE_EMPTY_FILE, root,
                 parent, name, Expect.EMPTY_DIR if is_dir else Expect.EMPTY_FILE,
-                mode=stub.mode, uid=stub.uid, gid=stub.gid, mtime=int(stub.mtime))
+                mode=stub.mode, uid=stub.uid, gid=stub.gid, mtime=whole_seconds(stub.mtime))
     kind = "directory" if is_dir else "file"
     where = ("the container's upper dir" if root is RootName.DATA else
              f"the host folder {shown(parent)} (the source of the enclosing mount)")
@@ -103,7 +106,7 @@ def mask_image_path(rid: str, upper: bytes, dest_path: bytes, parents: list[Pare
         parent, name = split_parent(_in(upper, entry.path))
         steps.append(Step(Op.MAKE_DIR, RootName.DATA, parent, name, Expect.ABSENT,
                           mode=entry.stat.mode, uid=entry.stat.uid, gid=entry.stat.gid,
-                          mtime=int(entry.stat.mtime)))
+                          mtime=whole_seconds(entry.stat.mtime)))
     parent, name = split_parent(_in(upper, dest_path))
     op = Op.MAKE_DIR if as_dir else Op.MAKE_EMPTY_FILE
     steps.append(Step(op, RootName.DATA, parent, name, Expect.ABSENT,
@@ -137,6 +140,47 @@ def manual(rid: str, title: str, instructions: str, story: str = "") -> Repair:
 
 def _in(upper: bytes, container_path: bytes) -> bytes:
     return upper.rstrip(b"/") + b"/" + container_path.strip(b"/")
+
+
+#: The epoch of file times; mtimes are seconds from it, as lstat gives them.
+_EPOCH = datetime(1970, 1, 1)
+
+
+def utc(mtime: float) -> datetime | None:
+    """Return an mtime as a naive UTC datetime, or None where no calendar date holds it.
+
+    A damaged disk or a hostile tarball can record any number (2**62, -2**40, even NaN
+    from a PAX record): a time before year 1 or after 9999, or not a number, has no date.
+    Never raises.
+    """
+    try:
+        return _EPOCH + timedelta(seconds=mtime)
+    except (OverflowError, ValueError):
+        return None
+
+
+def time_text(mtime: float) -> str:
+    """Return an mtime for people: ``2026-12-03 20:04:57 UTC``, or the raw number.
+
+    0 is what a tarball records when it kept no time (and what an entry the archive only
+    implies gets), so it reads "unknown". A number no date holds is shown as it is:
+    ``1099511627776 seconds since 1970 (out of range)``; NaN and infinity say so. Never
+    raises.
+    """
+    if mtime == 0:
+        return "unknown"
+    if not math.isfinite(mtime):
+        return f"{mtime} (not a time)"
+    when = utc(mtime)
+    if when is None:
+        return f"{mtime:.0f} seconds since 1970 (out of range)"
+    return (f"{when.year:04d}-{when.month:02d}-{when.day:02d} "
+            f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} UTC")
+
+
+def whole_seconds(mtime: float) -> int | None:
+    """Return an mtime a repair step can give back to an entry, or None if it is no number."""
+    return int(mtime) if math.isfinite(mtime) else None
 
 
 def kind_word(stat: Stat | None) -> str:

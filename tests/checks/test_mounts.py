@@ -222,3 +222,52 @@ def test_check_mounts_destination_symlink_to_an_image_file_is_only_info() -> Non
     host.snap.file(b"srv/tz", b"TZif\n")
 
     assert _codes(check_mounts(host.facts())) == ["dest_via_symlink"]
+
+
+def test_regression_check_mounts_host_times_past_year_9999_are_shown_not_raised() -> None:
+    host = Host()
+    upper = host.container([bind("/srv/abc", "/abc")], State={
+        "FinishedAt": "2026-01-02T00:00:00Z", "StartedAt": "2026-01-01T00:00:01Z"})
+    host.snap.file(upper.encode() + b"/abc", mode=0o755, mtime=2**62)
+    host.snap.dir(b"srv/abc", mtime=2**40)
+
+    (finding,) = check_mounts(host.facts())
+
+    assert finding.code == "stale_stub"
+    assert _evidence(finding, "Host entry") == [
+        "mode 0755, owner 0:0, modified 1099511627776 seconds since 1970 (out of range)"]
+    assert _evidence(finding, "Entry in the upper dir") == [
+        f"<data root>/overlay2/{host.mount_id}/diff/abc (empty; 0 bytes, mode 0755, owner "
+        "0:0, modified 4611686018427387904 seconds since 1970 (out of range))"]
+    assert _evidence(finding, "Likely story") == [
+        "empty, owned by root, mode 0755; modified 1099511627776 seconds since 1970 (out of "
+        "range)."]
+    assert finding.repairs[1].steps[0].mtime == 2**62
+
+
+def test_check_mounts_negative_host_time_is_shown_as_recorded() -> None:
+    host = Host()
+    upper = host.container([bind("/srv/abc", "/abc")])
+    host.snap.file(upper.encode() + b"/abc", mode=0o755, mtime=-1)
+    host.snap.dir(b"srv/abc", mtime=-2**40)
+
+    (finding,) = check_mounts(host.facts())
+
+    assert _evidence(finding, "Host entry") == [
+        "mode 0755, owner 0:0, modified -1099511627776 seconds since 1970 (out of range)"]
+    assert _evidence(finding, "Entry in the upper dir")[0].endswith(
+        "modified 1969-12-31 23:59:59 UTC)")
+
+
+def test_check_mounts_nan_times_from_a_pax_record_are_not_a_time() -> None:
+    host = Host()
+    upper = host.container([bind("/srv/abc", "/abc")])
+    host.snap.file(upper.encode() + b"/abc", mode=0o755, mtime=float("nan"))
+    host.snap.dir(b"srv/abc", mtime=float("nan"))
+
+    (finding,) = check_mounts(host.facts())
+
+    assert _evidence(finding, "Likely story") == [
+        "empty, owned by root, mode 0755; modified nan (not a time)."]
+    assert [(s.op, s.mtime) for r in finding.repairs for s in r.steps] == [
+        (Op.REMOVE_EMPTY_DIR, None), (Op.REMOVE_EMPTY_FILE, None)]
