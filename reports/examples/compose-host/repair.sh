@@ -1,5 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # a helper is unused when no repair needs it
+# shellcheck disable=SC2016 # names are single-quoted so that $(...) and backticks in
+# them stay literal text: nothing in a quoted word is meant to expand
 # Repair script written by docker-analyzer 0.1.0 (run 20260101T000000Z).
 #
 # Analysed: compose-host (tar)
@@ -23,8 +25,8 @@
 # dockerd serves the data root (it could start the container again).
 # Every change is recorded in <data-root>/docker-analyzer-quarantine/20260101T000000Z/undo.log;
 # undo.sh in the same folder reverts them (also a dry run unless given --apply).
-# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused,
-# 2 bad arguments.
+# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused or
+# repairs to do by hand remain, 2 bad arguments.
 
 set -u
 set -f
@@ -48,6 +50,7 @@ DATA_P=
 HOST_P=
 QDIR=
 FAILED=0
+MANUAL=0
 WHY=
 HERE=
 KIND=
@@ -143,7 +146,7 @@ plan_finding_of() {
 	'R-81cefb184d-2') PLAN_F='F-81cefb184d' ;;
 	'R-7229941f5b-1') PLAN_F='F-7229941f5b' ;;
 	'R-7229941f5b-2') PLAN_F='F-7229941f5b' ;;
-	*) return 1 ;;
+	*) PLAN_F= ; return 1 ;;
 	esac
 }
 
@@ -402,20 +405,34 @@ finding_begin() {
 }
 
 repair_begin() {
-	# $1 repair id $2 automatic (1|0) $3 title (escaped)
+	# $1 repair id $2 automatic (1|0) $3 title (escaped) $4 scripted steps (1|0)
 	if [ "$2" = 1 ]; then _tag="[automatic]"; else _tag="[choose with --choose $1]"; fi
 	R_ON=0
 	R_PENDING=0
 	R_LAST_DIR=
 	if [ "$F_ON" = 1 ] && [ -n "$PICK" ] && [ "$PICK" = "$1" ]; then
 		R_ON=1
-		if [ "$APPLY" = 1 ]; then _tag="$_tag (applying)"; else _tag="$_tag (would apply)"; fi
+		if [ "${4:-1}" = 0 ]; then
+			_tag="$_tag (chosen: to do by hand)"
+		elif [ "$APPLY" = 1 ]; then
+			_tag="$_tag (applying)"
+		else
+			_tag="$_tag (would apply)"
+		fi
 	fi
 	say "  $1 $_tag $3"
 }
 
 note() {
 	say "      $1"
+}
+
+# A repair with no scripted steps (instructions only): choosing it does not change
+# anything, so the run must not end as if it were done.
+by_hand() {
+	[ "$R_ON" = 1 ] || return 0
+	say "    BY HAND: this repair has no scripted steps; do what the lines above say yourself"
+	MANUAL=1
 }
 
 # A step that cannot run prints what it would change and stops here (return 1).
@@ -561,7 +578,7 @@ EOF
 			DAEMON_PID=${_d#/proc/}
 			return 0
 		fi
-		if [ -z "$_theirs" ] && [ ! -r "$_pr/" ]; then
+		if [ -z "$_theirs" ] && [ ! -r "$_pr/" ] && [ -e "$_d/comm" ]; then
 			DAEMON_PID=${_d#/proc/}; return 0 # its root cannot be read: assume it serves
 		fi
 	done
@@ -1092,14 +1109,15 @@ container_begin '7e054c11de49' 'blog-ghost-1'
 # --- F-23ab24527b [error]: /srv/blog/config.json is now a directory, the container expects a file at /etc/ghost/config.production.json
 finding_begin 'F-23ab24527b' error '/srv/blog/config.json is now a directory, the container expects a file at /etc/ghost/config.production.json'
 # R-23ab24527b-1 [automatic]: Remove the stale empty file /etc/ghost/config.production.json from the container's upper dir
-repair_begin 'R-23ab24527b-1' 1 'Remove the stale empty file /etc/ghost/config.production.json from the container'\''s upper dir'
+repair_begin 'R-23ab24527b-1' 1 'Remove the stale empty file /etc/ghost/config.production.json from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
 check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
 check_daemon_stopped
 remove_empty_file data 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost' './config.production.json' 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost/config.production.json'
 # R-23ab24527b-2 [choose with --choose R-23ab24527b-2]: Put the original file back at /srv/blog/config.json
-repair_begin 'R-23ab24527b-2' 0 'Put the original file back at /srv/blog/config.json'
+repair_begin 'R-23ab24527b-2' 0 'Put the original file back at /srv/blog/config.json' 0
 note 'After the script ran, copy the intended file to /srv/blog/config.json (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
+by_hand
 check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
 check_daemon_stopped
 
@@ -1109,13 +1127,13 @@ container_begin '530b82c3a4ea' 'queue-worker-1'
 # --- F-81cefb184d [error]: /tmp/queue.lock is now a directory, the container expects a file at /run/lock/queue.lock
 finding_begin 'F-81cefb184d' error '/tmp/queue.lock is now a directory, the container expects a file at /run/lock/queue.lock'
 # R-81cefb184d-1 [choose with --choose R-81cefb184d-1]: Put the original file back at /tmp/queue.lock (the empty directory there is removed first)
-repair_begin 'R-81cefb184d-1' 0 'Put the original file back at /tmp/queue.lock (the empty directory there is removed first)'
+repair_begin 'R-81cefb184d-1' 0 'Put the original file back at /tmp/queue.lock (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /tmp/queue.lock (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
 check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged'
 check_daemon_stopped
 remove_empty_dir host 'tmp' './queue.lock' 'tmp/queue.lock'
 # R-81cefb184d-2 [choose with --choose R-81cefb184d-2]: Remove the stale empty file /run/lock/queue.lock from the container's upper dir
-repair_begin 'R-81cefb184d-2' 0 'Remove the stale empty file /run/lock/queue.lock from the container'\''s upper dir'
+repair_begin 'R-81cefb184d-2' 0 'Remove the stale empty file /run/lock/queue.lock from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
 check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged'
 check_daemon_stopped
@@ -1127,13 +1145,13 @@ container_begin '77c5aeb6ebaf' 'shop-web-1'
 # --- F-7229941f5b [error]: /srv/shop/nginx.conf is a directory, but the image has a file at /etc/nginx/nginx.conf
 finding_begin 'F-7229941f5b' error '/srv/shop/nginx.conf is a directory, but the image has a file at /etc/nginx/nginx.conf'
 # R-7229941f5b-1 [choose with --choose R-7229941f5b-1]: Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)
-repair_begin 'R-7229941f5b-1' 0 'Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)'
+repair_begin 'R-7229941f5b-1' 0 'Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /srv/shop/nginx.conf (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
 check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged'
 check_daemon_stopped
 remove_empty_dir host 'srv/shop' './nginx.conf' 'srv/shop/nginx.conf'
 # R-7229941f5b-2 [choose with --choose R-7229941f5b-2]: Hide the image's file at /etc/nginx/nginx.conf under an empty directory in the container's upper dir
-repair_begin 'R-7229941f5b-2' 0 'Hide the image'\''s file at /etc/nginx/nginx.conf under an empty directory in the container'\''s upper dir'
+repair_begin 'R-7229941f5b-2' 0 'Hide the image'\''s file at /etc/nginx/nginx.conf under an empty directory in the container'\''s upper dir' 1
 note 'The container no longer sees the image'\''s copy; removing what the script made brings it back.'
 check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged'
 check_daemon_stopped
@@ -1144,14 +1162,19 @@ make_dir data 'overlay2/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad47
 # --- summary ----------------------------------------------------------------------------
 
 say ""
-if [ "$FAILED" = 0 ]; then
+if [ "$MANUAL" = 1 ]; then
+	say "Repairs to do by hand remain (see BY HAND above); this script did not do them."
+fi
+if [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
 	say "Finished: nothing was skipped."
 	if [ -n "$QDIR" ]; then
 		say "Undo log and undo.sh: $QDIR"
 	fi
 	exit 0
 fi
-say "Finished, but something was skipped or refused (see SKIPPED above)."
+if [ "$FAILED" = 1 ]; then
+	say "Finished, but something was skipped or refused (see SKIPPED above)."
+fi
 if [ -n "$QDIR" ]; then
 	say "Undo log and undo.sh: $QDIR"
 fi

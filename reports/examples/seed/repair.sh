@@ -1,5 +1,7 @@
 #!/bin/sh
 # shellcheck disable=SC2317 # a helper is unused when no repair needs it
+# shellcheck disable=SC2016 # names are single-quoted so that $(...) and backticks in
+# them stay literal text: nothing in a quoted word is meant to expand
 # Repair script written by docker-analyzer 0.1.0 (run 20260101T000000Z).
 #
 # Analysed: seed (tar)
@@ -23,8 +25,8 @@
 # dockerd serves the data root (it could start the container again).
 # Every change is recorded in <data-root>/docker-analyzer-quarantine/20260101T000000Z/undo.log;
 # undo.sh in the same folder reverts them (also a dry run unless given --apply).
-# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused,
-# 2 bad arguments.
+# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused or
+# repairs to do by hand remain, 2 bad arguments.
 
 set -u
 set -f
@@ -48,6 +50,7 @@ DATA_P=
 HOST_P=
 QDIR=
 FAILED=0
+MANUAL=0
 WHY=
 HERE=
 KIND=
@@ -139,7 +142,7 @@ plan_finding_of() {
 	case $1 in
 	'R-424c8bb25e-1') PLAN_F='F-424c8bb25e' ;;
 	'R-424c8bb25e-2') PLAN_F='F-424c8bb25e' ;;
-	*) return 1 ;;
+	*) PLAN_F= ; return 1 ;;
 	esac
 }
 
@@ -393,20 +396,34 @@ finding_begin() {
 }
 
 repair_begin() {
-	# $1 repair id $2 automatic (1|0) $3 title (escaped)
+	# $1 repair id $2 automatic (1|0) $3 title (escaped) $4 scripted steps (1|0)
 	if [ "$2" = 1 ]; then _tag="[automatic]"; else _tag="[choose with --choose $1]"; fi
 	R_ON=0
 	R_PENDING=0
 	R_LAST_DIR=
 	if [ "$F_ON" = 1 ] && [ -n "$PICK" ] && [ "$PICK" = "$1" ]; then
 		R_ON=1
-		if [ "$APPLY" = 1 ]; then _tag="$_tag (applying)"; else _tag="$_tag (would apply)"; fi
+		if [ "${4:-1}" = 0 ]; then
+			_tag="$_tag (chosen: to do by hand)"
+		elif [ "$APPLY" = 1 ]; then
+			_tag="$_tag (applying)"
+		else
+			_tag="$_tag (would apply)"
+		fi
 	fi
 	say "  $1 $_tag $3"
 }
 
 note() {
 	say "      $1"
+}
+
+# A repair with no scripted steps (instructions only): choosing it does not change
+# anything, so the run must not end as if it were done.
+by_hand() {
+	[ "$R_ON" = 1 ] || return 0
+	say "    BY HAND: this repair has no scripted steps; do what the lines above say yourself"
+	MANUAL=1
 }
 
 # A step that cannot run prints what it would change and stops here (return 1).
@@ -552,7 +569,7 @@ EOF
 			DAEMON_PID=${_d#/proc/}
 			return 0
 		fi
-		if [ -z "$_theirs" ] && [ ! -r "$_pr/" ]; then
+		if [ -z "$_theirs" ] && [ ! -r "$_pr/" ] && [ -e "$_d/comm" ]; then
 			DAEMON_PID=${_d#/proc/}; return 0 # its root cannot be read: assume it serves
 		fi
 	done
@@ -1083,13 +1100,13 @@ container_begin '23323b59d4f7' 'abc-test'
 # --- F-424c8bb25e [error]: /test/mount/abc is now a directory, the container expects a file at /abc
 finding_begin 'F-424c8bb25e' error '/test/mount/abc is now a directory, the container expects a file at /abc'
 # R-424c8bb25e-1 [choose with --choose R-424c8bb25e-1]: Put the original file back at /test/mount/abc (the empty directory there is removed first)
-repair_begin 'R-424c8bb25e-1' 0 'Put the original file back at /test/mount/abc (the empty directory there is removed first)'
+repair_begin 'R-424c8bb25e-1' 0 'Put the original file back at /test/mount/abc (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /test/mount/abc (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
 check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged'
 check_daemon_stopped
 remove_empty_dir host 'test/mount' './abc' 'test/mount/abc'
 # R-424c8bb25e-2 [choose with --choose R-424c8bb25e-2]: Remove the stale empty file /abc from the container's upper dir
-repair_begin 'R-424c8bb25e-2' 0 'Remove the stale empty file /abc from the container'\''s upper dir'
+repair_begin 'R-424c8bb25e-2' 0 'Remove the stale empty file /abc from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
 check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged'
 check_daemon_stopped
@@ -1098,14 +1115,19 @@ remove_empty_file data 'overlay2/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc930
 # --- summary ----------------------------------------------------------------------------
 
 say ""
-if [ "$FAILED" = 0 ]; then
+if [ "$MANUAL" = 1 ]; then
+	say "Repairs to do by hand remain (see BY HAND above); this script did not do them."
+fi
+if [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
 	say "Finished: nothing was skipped."
 	if [ -n "$QDIR" ]; then
 		say "Undo log and undo.sh: $QDIR"
 	fi
 	exit 0
 fi
-say "Finished, but something was skipped or refused (see SKIPPED above)."
+if [ "$FAILED" = 1 ]; then
+	say "Finished, but something was skipped or refused (see SKIPPED above)."
+fi
 if [ -n "$QDIR" ]; then
 	say "Undo log and undo.sh: $QDIR"
 fi
