@@ -29,6 +29,7 @@ from analyzer.checks.model import (
     ScanResult,
     Step,
 )
+from analyzer.outputs.findings_json import container_name, escape_text
 from analyzer.outputs.shell import quote, quote_text
 from analyzer.snapshot.base import display, join
 
@@ -90,7 +91,7 @@ def _check_relative(path: bytes, what: str) -> None:
 def _check_name(name: bytes) -> None:
     """Raise ``UnsafeStep`` unless ``name`` is one directory entry name."""
     if not name or name in (b".", b"..") or b"/" in name or b"\0" in name:
-        raise UnsafeStep(f"{display(name)!r} is not a single entry name")
+        raise UnsafeStep(f"'{display(name)}' is not a single entry name")
 
 
 def _check_id(value: str, what: str) -> None:
@@ -187,7 +188,7 @@ def repair_lines(repair: Repair, anchor: Anchor | None) -> list[str]:
             lines.append(_step_line(repair.id, index, step))
     except UnsafeStep as error:
         log.warning("repair %s cannot be scripted: %s", repair.id, error)
-        return [f"cannot_render {quote_text(display(str(error)))}"]
+        return [f"cannot_render {quote_text(_shown(str(error)))}"]
     return lines
 
 
@@ -212,9 +213,16 @@ def _renderable(repair: Repair, anchor: Anchor | None) -> bool:
     return not (lines and lines[0].startswith("cannot_render "))
 
 
-def _comment(text: str) -> str:
-    """Return ``text`` as the body of one comment line (escaped, so never two lines)."""
-    return display(text)
+def _shown(text: str) -> str:
+    """Return text the scan wrote for people as the report shows it, on one line.
+
+    Titles, instructions and messages already hold their paths in ``display`` form, so
+    they go through ``escape_text`` as in findings.json (a second ``display`` would double
+    every backslash: the report's ``\\x0a`` would read ``\\\\x0a`` here). A raw newline,
+    which no title holds, is escaped too, so the result is always one line: safe as a
+    comment, and one printable word for ``quote_text``.
+    """
+    return escape_text(text).replace("\n", "\\x0a")
 
 
 class _Plan:
@@ -232,7 +240,7 @@ class _Plan:
         findings = [finding for finding in report.findings if finding.repairs]
         if not findings:
             return
-        name = display(report.name.lstrip("/") or report.id[:12])
+        name = _shown(container_name(report)) or display(report.id[:12])
         self.body += ["", f"# === container {name} ({display(report.id[:12])})"]
         self.body.append(
             f"container_begin {quote_text(display(report.id[:12]))} {quote_text(name)}"
@@ -246,7 +254,7 @@ class _Plan:
             _check_id(finding.id, "finding id")
         except ValueError as error:
             log.warning("%s", error)
-            self.body.append(f"# a finding was left out: {_comment(str(error))}")
+            self.body.append(f"# a finding was left out: {_shown(str(error))}")
             return
         repairs = []
         for repair in finding.repairs:
@@ -254,7 +262,7 @@ class _Plan:
                 _check_id(repair.id, "repair id")
             except ValueError as error:
                 log.warning("%s", error)
-                self.body.append(f"# a repair was left out: {_comment(str(error))}")
+                self.body.append(f"# a repair was left out: {_shown(str(error))}")
                 continue
             repairs.append(repair)
 
@@ -264,11 +272,11 @@ class _Plan:
             self.defaults.append((finding.id, default.id))
         self.body += [
             "",
-            f"# --- {finding.id} [{finding.severity.value}]: {_comment(finding.title)}",
+            f"# --- {finding.id} [{finding.severity.value}]: {_shown(finding.title)}",
         ]
         self.body.append(
             f"finding_begin {quote_text(finding.id)} {finding.severity.value} "
-            f"{quote_text(display(finding.title))}"
+            f"{quote_text(_shown(finding.title))}"
         )
         for repair in repairs:
             self.add_repair(finding, repair, anchor)
@@ -278,10 +286,10 @@ class _Plan:
         self.repair_findings.append((repair.id, finding.id))
         self.repair_roots.append((repair.id, _repair_roots(repair, anchor)))
         kind = "automatic" if repair.automatic else f"choose with --choose {repair.id}"
-        self.body.append(f"# {repair.id} [{kind}]: {_comment(repair.title)}")
+        self.body.append(f"# {repair.id} [{kind}]: {_shown(repair.title)}")
         self.body.append(
             f"repair_begin {quote_text(repair.id)} {int(repair.automatic)} "
-            f"{quote_text(display(repair.title))} {int(bool(repair.steps))}"
+            f"{quote_text(_shown(repair.title))} {int(bool(repair.steps))}"
         )
         for line in _text_lines(repair.instructions):
             self.body.append(f"note {quote_text(line)}")
@@ -291,10 +299,11 @@ class _Plan:
 
 
 def _text_lines(text: str) -> Iterable[str]:
-    """Yield the non-empty lines of ``text``, each escaped for people."""
-    for line in text.splitlines():
+    """Yield the non-empty lines of ``text`` as the report shows them (split on newlines
+    only, as findings.json keeps them)."""
+    for line in text.split("\n"):
         if line.strip():
-            yield display(line)
+            yield _shown(line)
 
 
 def render_undo_script(run_id: str) -> str:
@@ -310,10 +319,10 @@ def render_undo_script(run_id: str) -> str:
 def _header(result: ScanResult, data_root: str | None, host_root: str | None) -> list[str]:
     """Return the header comment lines: what was analysed, when, where the roots are."""
     lines = [
-        f"Analysed: {display(result.snapshot)} ({display(result.snapshot_kind)})",
-        f"Scanned at: {display(result.scanned_at)}",
-        f"Data root: {display(result.data_root)} ({display(result.data_root_rule)})",
-        f"Host root: {display(result.host_root or 'none')} ({display(result.host_root_rule)})",
+        f"Analysed: {_shown(result.snapshot)} ({_shown(result.snapshot_kind)})",
+        f"Scanned at: {_shown(result.scanned_at)}",
+        f"Data root: {_shown(result.data_root)} ({_shown(result.data_root_rule)})",
+        f"Host root: {_shown(result.host_root or 'none')} ({_shown(result.host_root_rule)})",
     ]
     if data_root is None or host_root is None:
         lines.append(
@@ -350,7 +359,7 @@ def render_repair_script(
 
     template = _environment().get_template("repair.sh.j2")
     return template.render(
-        tool_version=display(result.tool_version),
+        tool_version=_shown(result.tool_version),
         run_id=run_id,
         run_id_word=quote_text(run_id),
         header=_header(result, analysed_data_root, analysed_host_root),

@@ -295,9 +295,6 @@ def test_repair_script_with_dollar_names_is_shellcheck_clean(seed: Seed, tmp_pat
     assert lint.returncode == 0, lint.stdout.decode()[:2000]
 
 
-@pytest.mark.xfail(strict=True, reason="repair_script.py passes finding.title and "
-                   "repair.title, already built from display(), through display() again: "
-                   "the admin reads '\\\\x0a' where the report says '\\x0a'")
 def test_repair_script_shows_titles_as_the_report_does(seed: Seed, tmp_path: Path) -> None:
     container_id = seed.container_id("abc-test")  # before _evil_bind renames it
     _evil_bind(seed, "a\nb")

@@ -13,7 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,9 @@ from analyzer.checks.model import (
     finding_id,
     repair_id,
 )
+from analyzer.outputs.findings_json import to_document
 from analyzer.outputs.repair_script import render_repair_script, render_undo_script, repair_lines
+from analyzer.snapshot.base import display
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the script runs as root")
 
@@ -476,6 +478,69 @@ def test_repair_script_header_and_comments_are_escaped(world: World, tmp_path: P
     for line in text.splitlines():
         if line.startswith("# ---"):
             assert "\n" not in line
+
+
+def _displayed_titles(world: World) -> tuple[Finding, Repair]:
+    """Give the world's first finding and repair titles and instructions the way the checks
+    write them: paths in display() form, so a newline in a name is the text ``\\x0a``."""
+    report = world.result.containers[0]
+    finding = report.findings[0]
+    finding.title = display(b"/srv/a\nb") + " is now a directory"
+    repair = replace(finding.repairs[0], title="Remove " + display(b"/srv/c\\d"),
+                     instructions="Check " + display(b"/srv/a\nb") + "\nthen run it.")
+    finding.repairs[0] = repair
+    return finding, repair
+
+
+def test_repair_script_shows_titles_as_the_report_does(world: World, tmp_path: Path) -> None:
+    finding, repair = _displayed_titles(world)
+    document = to_document(world.result, repair_lines=repair_lines)
+    [shown] = [f for c in document["containers"] for f in c["findings"] if f["id"] == finding.id]
+    assert shown["title"] == "/srv/a\\x0ab is now a directory"
+    assert shown["repairs"][0]["title"] == "Remove /srv/c\\\\d"
+
+    text = write_script(world, tmp_path).read_text()
+
+    assert f"# --- {finding.id} [error]: /srv/a\\x0ab is now a directory\n" in text
+    assert f"finding_begin '{finding.id}' error '/srv/a\\x0ab is now a directory'\n" in text
+    assert f"# {repair.id} [automatic]: Remove /srv/c\\\\d\n" in text
+    assert f"repair_begin '{repair.id}' 1 'Remove /srv/c\\\\d' 1\n" in text
+    assert "note 'Check /srv/a\\x0ab'\nnote 'then run it.'\n" in text
+    assert "\\\\x0a" not in text
+
+
+def test_repair_script_prints_titles_as_the_report_does(world: World, tmp_path: Path) -> None:
+    finding, repair = _displayed_titles(world)
+
+    proc = run("dash", write_script(world, tmp_path))
+
+    assert proc.returncode == 0, out(proc)
+    text = out(proc)
+    assert f"\n{finding.id} [error] /srv/a\\x0ab is now a directory\n" in text
+    assert f"\n  {repair.id} [automatic] (would apply) Remove /srv/c\\\\d\n" in text
+    assert "\n      Check /srv/a\\x0ab\n      then run it.\n" in text
+
+
+def test_repair_script_keeps_raw_newlines_out_of_comments_and_words() -> None:
+    # No check writes a raw newline into a title, but one must not end a comment line.
+    title = "a\nrm -rf /"
+    fid = finding_id("stale_stub", CID_A, "/x")
+    result = ScanResult(
+        tool_version="0.1.0", scanned_at="2024-05-01T10:15:00Z", snapshot="h",
+        snapshot_kind="directory", data_root="/d", data_root_rule="r", engine_data_root="/d",
+        host_root=None, host_root_rule="none",
+        findings=[Finding(fid, "stale_stub", Severity.ERROR, title, "", repairs=[
+            Repair(repair_id(fid, 0), Action.MANUAL, title, False, (),
+                   instructions="x\x1b[2J\r\ny")])],
+    )
+
+    text = render_repair_script(result, run_id=RUN, analysed_data_root=None,
+                                analysed_host_root=None)
+
+    assert f"# --- {fid} [error]: a\\x0arm -rf /\n" in text
+    assert f"finding_begin '{fid}' error 'a\\x0arm -rf /'\n" in text
+    assert "note 'x\\x1b[2J\\x0d'\nnote 'y'\n" in text
+    assert "\nrm -rf /" not in text
 
 
 # --- runs -----------------------------------------------------------------------------

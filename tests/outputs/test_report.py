@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from analyzer.checks.model import ScanResult
 from analyzer.outputs.report import LONG_EVIDENCE, render_report, write_report
+from analyzer.snapshot.base import display
 from tests.outputs.test_findings_json import (
     API_FINDING,
     ODD_ID,
@@ -307,3 +309,17 @@ def test_report_with_the_real_script_lines() -> None:
     escaped = [line.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")
                for line in lines]  # fmt: skip
     assert '<pre class="script">' + "\n".join(escaped) + "</pre>" in text
+
+
+def test_report_shows_titles_escaped_once() -> None:
+    # Titles arrive in display() form: the page shows that text, not a second escaping.
+    result = rich_result()
+    stub = result.containers[0].findings[1]
+    stub.title = display(b"/srv/a\nb") + " is now a directory"
+    stub.repairs[0] = replace(stub.repairs[0], title="Remove " + display(b"/srv/c\\d"))
+
+    text = render_report(result, repair_lines=plain_lines)
+
+    assert "/srv/a\\x0ab is now a directory</" in text
+    assert "Remove /srv/c\\\\d</" in text
+    assert "\\\\x0a" not in text
