@@ -2,7 +2,9 @@
 
 Both are rendered from the findings.json document, so every string is already display
 text (no control character from the snapshot reaches the terminal) and the order is the
-document's. Nothing here prints: the CLI does.
+document's. Free text there keeps its newlines; a fact shown on one line (a name, an id, a
+label) gets them as ``\n``, so a recorded value cannot forge a line. Nothing here prints:
+the CLI does.
 """
 
 from __future__ import annotations
@@ -104,13 +106,13 @@ def _head(document: dict[str, Any]) -> list[str]:
     data_root = document["data_root"]
     host_root = document["host_root"]
     summary = document["summary"]
-    host = host_root["path"] if host_root["path"] is not None else "none"
-    drivers = ", ".join(document["storage_drivers"]) or "none found"
+    host = _one_line(host_root["path"]) if host_root["path"] is not None else "none"
+    drivers = _one_line(", ".join(document["storage_drivers"])) or "none found"
     return [
-        f"{document['tool']} {document['version']}: {snapshot['name']} ({snapshot['kind']}),"
-        f" scanned {document['scanned_at']}",
-        f"Data root:  {data_root['path']} ({data_root['rule']})",
-        f"Host root:  {host} ({host_root['rule']})",
+        f"{document['tool']} {document['version']}: {_one_line(snapshot['name'])}"
+        f" ({_one_line(snapshot['kind'])}), scanned {document['scanned_at']}",
+        f"Data root:  {_one_line(data_root['path'])} ({_one_line(data_root['rule'])})",
+        f"Host root:  {host} ({_one_line(host_root['rule'])})",
         f"Storage:    {drivers}",
         f"Containers: {summary['broken']} broken, {summary['degraded']} degraded,"
         f" {summary['healthy']} healthy, {summary['not_analysed']} not analysed",
@@ -118,18 +120,19 @@ def _head(document: dict[str, Any]) -> list[str]:
 
 
 def _container_line(container: dict[str, Any]) -> str:
-    """Return ``name  short id  image``."""
-    return f"{container['name']}  {container['id'][:12]}  {container['image']}"
+    """Return ``name  short id  image`` on one line (a recorded name may hold newlines)."""
+    short_id = _one_line(container["id"])[:12]
+    return f"{_one_line(container['name'])}  {short_id}  {_one_line(container['image'])}"
 
 
 def _container_facts(container: dict[str, Any]) -> list[str]:
     """Return the restart policy, compose labels and recorded error of a container."""
     lines = []
     if container["restart_policy"]:
-        lines.append(f"    restart policy: {container['restart_policy']}")
+        lines.append(f"    restart policy: {_one_line(container['restart_policy'])}")
     for key in ("com.docker.compose.project", "com.docker.compose.service"):
         if key in container["labels"]:
-            lines.append(f"    {key.rsplit('.', 1)[1]}: {container['labels'][key]}")
+            lines.append(f"    {key.rsplit('.', 1)[1]}: {_one_line(container['labels'][key])}")
     if container["not_analysed_reason"]:
         lines += _indent(container["not_analysed_reason"], "    not analysed: ", "      ")
     if container["recorded_error"]:
@@ -169,7 +172,7 @@ def _finding_block(finding: dict[str, Any], quoted: str | None = None) -> list[s
     if finding["evidence"]:
         lines.append("  evidence:")
         for item in finding["evidence"]:
-            lines += _indent(item["value"], f"    {item['label']}: ", "      ")
+            lines += _indent(item["value"], f"    {_one_line(item['label'])}: ", "      ")
     for repair in finding["repairs"]:
         lines += ["", *_repair_block(repair)]
     if not finding["repairs"]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from analyzer.checks.model import ScanResult
+from analyzer.checks.model import Evidence, ScanResult
 from analyzer.outputs.terminal import details_text, summary_text
+from analyzer.snapshot.base import display
 from tests.outputs.test_findings_json import (
     API_FINDING,
     ODD_ID,
@@ -165,3 +167,50 @@ def test_terminal_details_without_findings() -> None:
         "\n"
         "No findings.\n"
     )
+
+
+def _displayed_titles() -> ScanResult:
+    """Return rich_result with the stub finding's and first repair's titles the way the
+    checks write them: paths in display() form (a newline in a name is the text ``\\x0a``,
+    a backslash ``\\\\``)."""
+    result = rich_result()
+    stub = result.containers[0].findings[1]
+    stub.title = display(b"/srv/a\nb") + " is now a directory"
+    stub.repairs[0] = replace(stub.repairs[0], title="Remove " + display(b"/srv/c\\d"))
+    return result
+
+
+def test_terminal_shows_titles_as_the_report_does() -> None:
+    result = _displayed_titles()
+
+    summary = summary_text(result)
+    details = details_text(result, repair_lines=plain_lines)
+
+    assert f"    error    {STUB_ID}  /srv/a\\x0ab is now a directory\n" in summary
+    assert f"[error] {STUB_ID} (stale_stub)\n  /srv/a\\x0ab is now a directory\n" in details
+    assert "\n    Remove /srv/c\\\\d\n    story: " in details
+    assert "\\\\x0a" not in summary + details
+
+
+def test_terminal_keeps_recorded_names_on_one_line() -> None:
+    # A hostile config.v2.json can put a newline or an escape anywhere; each fact stays
+    # on its own line, escaped, so no line of the text can be forged.
+    result = rich_result()
+    web = result.containers[0]
+    web.id = "\x1b]0;x\x07\n" + web.id
+    web.name = "/we\nb"
+    web.image = "ngi\nnx"
+    web.restart_policy = "al\nways"
+    web.labels["com.docker.compose.project"] = "sh\nop"
+    web.findings[1].evidence[0] = Evidence("mountpoint\nin upper dir", "file")
+    result.snapshot = "se\ned"
+
+    summary = summary_text(result)
+    details = details_text(result, repair_lines=plain_lines)
+
+    assert summary.startswith("docker-analyzer 0.1.0: se\\ned (tarball), scanned ")
+    assert "\n  we\\nb  \\x1b]0;x\\x07  ngi\\nnx\n" in summary
+    assert "\n--- we\\nb  \\x1b]0;x\\x07  ngi\\nnx\n" in details
+    assert "\n    restart policy: al\\nways\n    project: sh\\nop\n" in details
+    assert "\n    mountpoint\\nin upper dir: file\n" in details
+    assert not any(ord(char) < 0x20 and char != "\n" for char in summary + details)
