@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,10 @@ from analyzer.scan import Scan, ScanRequest, run_scan
 from analyzer.snapshot.base import display
 
 log = logging.getLogger("analyzer")
+
+#: Unicode categories a terminal shows as nothing or acts on: format characters (bidi
+#: overrides, zero-width marks), line and paragraph separators, private use, unassigned.
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp", "Co", "Cn"})
 
 EXIT_OK, EXIT_BROKEN, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2, 3
 #: The clock of the committed examples (reports/examples/), so that they are reproducible.
@@ -160,7 +165,7 @@ def inspect(
     document = [skipped_document(skipped[cid]) if cid in skipped else inspect_document(done, cid)
                 for cid, _ in chosen]
     if as_json:
-        typer.echo(jsonio.dumps(document, indent=True).decode())
+        typer.echo(terminal_json(jsonio.dumps(document, indent=True)))
         return
     for entry in document:
         typer.echo(inspect_text(entry))
@@ -219,37 +224,75 @@ def inspect_document(done: Scan, container_id: str) -> dict[str, Any]:
 
 
 def inspect_text(entry: dict[str, Any]) -> str:
-    """Render one inspect entry as text for a terminal; every string escaped."""
+    """Render one inspect entry as text for a terminal, one fact a line, every string escaped.
+
+    What Docker recorded (names, ids, paths, the start error) goes through ``display``;
+    what the scan wrote for people (titles, evidence, host and mountpoint sentences), which
+    already holds its paths in display form, goes through ``line_text``, as the terminal
+    summary shows it, so it is not escaped twice.
+    """
+    from analyzer.outputs.terminal import line_text
+
     if entry.get("Skipped") is not None:
-        lines = [f"(unreadable)  {entry['Id'][:12]}  skipped by the engine",
-                 f"  {display(entry['Skipped'])}"]
-        lines.extend(f"  {display(label)}: {display(value)}"
+        lines = [f"(unreadable)  {_short_id(entry['Id'])}  skipped by the engine",
+                 f"  {line_text(entry['Skipped'])}"]
+        lines.extend(f"  {line_text(label)}: {line_text(value)}"
                      for label, value in entry["Evidence"].items())
         return "\n".join(lines)
     state = entry["State"]
     lines = [
-        f"{display(entry['Name'])}  {entry['Id'][:12]}  image {display(entry['Image'])}",
-        f"  driver {display(entry['Driver'])}; verdict {entry['Verdict']}; "
-        f"running {state['running']}; exit code {state['exit_code']}; "
+        f"{display(entry['Name'])}  {_short_id(entry['Id'])}  image {display(entry['Image'])}",
+        f"  driver {display(entry['Driver'])}; verdict {display(entry['Verdict'])}; "
+        f"running {display(str(state['running']))}; "
+        f"exit code {display(str(state['exit_code']))}; "
         f"restart policy {display(state['restart_policy']) or 'no'}",
     ]
     if state["error"]:
         lines.append(f"  recorded error: {display(state['error'])}")
     if entry["NotAnalysed"]:
-        lines.append(f"  not analysed: {display(entry['NotAnalysed'])}")
+        lines.append(f"  not analysed: {line_text(entry['NotAnalysed'])}")
     data = entry["GraphDriver"]["Data"] or {}
     for key in sorted(data):
-        lines.append(f"  {key}: {display(data[key])}")
+        lines.append(f"  {display(key)}: {display(data[key])}")
     for mount in entry["Mounts"]:
         host, point = mount["Host"], mount["Mountpoint"]
-        lines.append(f"  mount {display(mount['Destination'])} ({mount['Type']}, "
+        lines.append(f"  mount {display(mount['Destination'])} ({display(mount['Type'])}, "
                      f"{'ro' if mount['ReadOnly'] else 'rw'}) from "
                      f"{display(mount['Source']) or '-'}")
         if host.get("sentence"):
-            lines.append(f"    host: {display(str(host['sentence']))}")
-        lines.append(f"    mountpoint: {point['kind']} at {display(str(point['resolved']))} "
-                     f"from {display(str(point['provider']))}")
+            lines.append(f"    host: {line_text(str(host['sentence']))}")
+        lines.append(f"    mountpoint: {line_text(str(point['kind']))} at "
+                     f"{line_text(str(point['resolved']))} "
+                     f"from {line_text(str(point['provider']))}")
     return "\n".join(lines)
+
+
+def _short_id(container_id: str) -> str:
+    """Return the first twelve characters of a recorded id, escaped (``docker ps`` width)."""
+    return display(container_id[:12])
+
+
+def terminal_json(data: bytes) -> str:
+    """Return JSON text with every character a terminal would act on as a ``\\u`` escape.
+
+    The JSON encoder escapes C0 controls only; DEL, C1 controls (``\\x9b`` is CSI) and
+    invisible characters (bidi overrides, zero-width marks) would reach the terminal as they
+    are. They can only sit inside strings, where ``\\uXXXX`` (a surrogate pair past U+FFFF)
+    means the same character, so a reader of the JSON gets exactly the recorded strings.
+    """
+    text = data.decode("utf-8")
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if 0x7F <= code < 0xA0 or (code >= 0xA0 and unicodedata.category(char) in _INVISIBLE):
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @app.command()

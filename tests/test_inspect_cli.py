@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analyzer.cli import app
+from analyzer.cli import app, inspect_text, terminal_json
 from bench.run import _hex, build_host
 
 FIRST = _hex("container", 0)
@@ -144,3 +144,75 @@ def test_inspect_cli_missing_root_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert f"docker-analyzer: {tmp_path / 'absent'} does not exist" in result.stderr
+
+
+def _hostile_entry() -> dict[str, Any]:
+    """Return an inspect entry whose recorded strings hold escapes and whose scan-written
+    text holds paths in display() form (a newline in a name is the text ``\\x0a``)."""
+    return {
+        "Id": "\x1b]0;pwned\x07\n" + FIRST,
+        "Name": "/we\nb",
+        "Image": "img\x9b2J",
+        "Driver": "overlay2\x07",
+        "State": {"running": "yes\x1b", "exit_code": 1, "error": "",
+                  "restart_policy": "al\u202eways"},
+        "RestartPolicy": "always",
+        "GraphDriver": {"Name": "overlay2", "Data": {"Upper\x07Dir": "/d/\x1b[2J"}},
+        "Verdict": "broken",
+        "NotAnalysed": "could not check /srv/a\\x0ab",
+        "Mounts": [{
+            "Destination": "/dst\n", "Type": "bind\x1b", "Source": "/srv/a\nb",
+            "RecordedIn": ["MountPoints"], "ReadOnly": True,
+            "Host": {"sentence": "/srv/a\\x0ab is an empty directory\x07"},
+            "Mountpoint": {"kind": "file\x1b", "resolved": "/dst\\x0a",
+                           "provider": "the bind mount at /x\ny"},
+        }],
+    }
+
+
+def test_inspect_text_escapes_every_recorded_string_once() -> None:
+    text = inspect_text(_hostile_entry())
+
+    assert text.split("\n") == [
+        f"/we\\x0ab  \\x1b]0;pwned\\x07\\x0a{FIRST[0]}  image img\\x9b2J",
+        "  driver overlay2\\x07; verdict broken; running yes\\x1b; exit code 1; "
+        "restart policy al\\u202eways",
+        "  not analysed: could not check /srv/a\\x0ab",
+        "  Upper\\x07Dir: /d/\\x1b[2J",
+        "  mount /dst\\x0a (bind\\x1b, ro) from /srv/a\\x0ab",
+        "    host: /srv/a\\x0ab is an empty directory\\x07",
+        "    mountpoint: file\\x1b at /dst\\x0a from the bind mount at /x\\ny",
+    ]
+
+
+def test_inspect_text_of_a_skipped_container_escapes_once() -> None:
+    entry = {"Id": "\x1b[2J" + EMPTY, "Name": None, "Verdict": "skipped",
+             "Skipped": "The engine will skip /srv/a\\x0ab\x07",
+             "Evidence": {"Files\nstill there": "config.v2.json (0 bytes)\x1b"}}
+
+    assert inspect_text(entry).split("\n") == [
+        "(unreadable)  \\x1b[2Jdeadbeef  skipped by the engine",
+        "  The engine will skip /srv/a\\x0ab\\x07",
+        "  Files\\nstill there: config.v2.json (0 bytes)\\x1b",
+    ]
+
+
+def test_inspect_cli_json_is_safe_for_a_terminal_and_exact(host: Path) -> None:
+    result = _run(str(host), TWIN[:8], "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.stdout and "\x1b" not in result.stdout
+    assert "boom\\u001b[2J\\u202egnp.exe" in result.stdout
+    (entry,) = json.loads(result.stdout)
+    assert entry["State"]["error"] == EVIL_ERROR
+
+
+def test_terminal_json_escapes_what_a_terminal_acts_on() -> None:
+    value = {"k\u2066": "del\x7f csi\x9b bidi\u202e zwsp\u200b tag\U000e0001 ok \u00e9\u4e2d"}
+    data = json.dumps(value, ensure_ascii=False).encode()
+
+    text = terminal_json(data)
+
+    assert text == ('{"k\\u2066": "del\\u007f csi\\u009b bidi\\u202e zwsp\\u200b '
+                    'tag\\udb40\\udc01 ok \u00e9\u4e2d"}')
+    assert json.loads(text) == value

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.checks.model import Anchor, Repair, ScanResult
-from analyzer.outputs.findings_json import RepairLines, to_document
+from analyzer.outputs.findings_json import RepairLines, escape_text, to_document
 from analyzer.snapshot.base import display
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,17 @@ def _indent(text: str, first: str, rest: str | None = None) -> list[str]:
     pieces: Iterable[str] = text.split("\n")
     prefix = rest if rest is not None else first
     return [(first if index == 0 else prefix) + piece for index, piece in enumerate(pieces)]
+
+
+def line_text(text: str) -> str:
+    """Return text the scan wrote for people on one line, as the summary shows it.
+
+    Such text already holds its paths in ``display`` form, so it goes through
+    ``escape_text`` (which leaves backslashes alone) rather than ``display`` again: the
+    title ``/srv/a\\x0ab is odd`` stays as it is, a raw control character that slipped in
+    becomes ``\\xNN``, and a newline shows as ``\\n``.
+    """
+    return _one_line(escape_text(text))
 
 
 def _one_line(text: str) -> str:

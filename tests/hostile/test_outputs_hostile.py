@@ -309,8 +309,6 @@ def test_repair_script_shows_titles_as_the_report_does(seed: Seed, tmp_path: Pat
     assert title in proc.stdout.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="cli.inspect_text prints entry['Id'][:12] without "
-                   "display(): an ID holding ESC/BEL reaches the terminal raw")
 def test_inspect_text_escapes_a_hostile_id(seed: Seed) -> None:
     seed.edit_config("abc-test", lambda c: c.update(ID="\x1b]0;pwned\x07\n" + str(c["ID"])))
 
