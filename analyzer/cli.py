@@ -55,20 +55,40 @@ VerboseOpt = Annotated[int, typer.Option("-v", "--verbose", count=True,
 QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")]
 
 
+class _EscapingFormatter(logging.Formatter):
+    """Format log lines for a terminal: control characters escaped, newlines kept.
+
+    Modules log what they were given (a recorded destination, a tar member's name), so the
+    CLI, which owns the terminal, escapes the whole line once (``escape_text``: a message
+    that already holds display() text is not escaped twice).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        from analyzer.outputs.findings_json import escape_text
+
+        return escape_text(super().format(record))
+
+
 def _logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
         verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_EscapingFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"docker-analyzer: {display(message)}", err=True)
+    """Print one line for exit status 2; ``message`` holds its recorded strings in display()
+    form already, so it is escaped once more only for what slipped through."""
+    from analyzer.outputs.terminal import line_text
+
+    typer.echo(f"docker-analyzer: {line_text(message)}", err=True)
     return typer.Exit(EXIT_FAILED)
 
 
 def _scan(root: Path, data_root: str | None, host_root: str | None, now: datetime) -> Scan:
     if not root.exists() and not root.is_symlink():
-        raise _fail(f"{root} does not exist")
+        raise _fail(f"{display(str(root))} does not exist")
     try:
         return run_scan(ScanRequest(root, data_root, host_root), now)
     except AnalyzerError as error:
@@ -183,11 +203,12 @@ def select_containers(candidates: list[tuple[str, str]], wanted: str) -> list[tu
     if len(found) == 1:
         return found
     if not found:
-        raise _fail(f"no container matches '{wanted}'")
-    listed = ", ".join(f"{n or '(unreadable)'} ({cid[:12]})" for cid, n in found[:10])
+        raise _fail(f"no container matches '{display(wanted)}'")
+    listed = ", ".join(f"{display(n) or '(unreadable)'} ({_short_id(cid)})"
+                       for cid, n in found[:10])
     more = f" and {len(found) - 10} more" if len(found) > 10 else ""
-    raise _fail(f"{len(found)} containers match '{wanted}': {listed}{more}; give more of "
-                "the id")
+    raise _fail(f"{len(found)} containers match '{display(wanted)}': {listed}{more}; give "
+                "more of the id")
 
 
 def skipped_document(finding: Finding) -> dict[str, Any]:
@@ -312,7 +333,7 @@ def collect(
 
     _logging(verbose, quiet)
     if not root.exists() and not root.is_symlink():
-        raise _fail(f"{root} does not exist")
+        raise _fail(f"{display(str(root))} does not exist")
     try:
         summary = run_collect(CollectRequest(root, out, data_root, host_root))
     except AnalyzerError as error:
@@ -350,7 +371,7 @@ def examples(
         raise _fail(f"--clock {clock!r} is not a UTC time like {EXAMPLES_CLOCK}") from None
     tarballs = sorted(samples.glob("*.tar.gz"))
     if not tarballs:
-        raise _fail(f"no *.tar.gz sample in {samples}")
+        raise _fail(f"no *.tar.gz sample in {display(str(samples))}")
     for tarball in tarballs:
         folder = write_example(tarball, out, now=now)
         typer.echo(f"{display(str(folder))}")

@@ -9,6 +9,7 @@ container whose ``config.v2.json`` is zero bytes (the engine skips it).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analyzer.cli import app, inspect_text, terminal_json
+from analyzer.cli import _EscapingFormatter, app, inspect_text, terminal_json
 from bench.run import _hex, build_host
 
 FIRST = _hex("container", 0)
@@ -216,3 +217,25 @@ def test_terminal_json_escapes_what_a_terminal_acts_on() -> None:
     assert text == ('{"k\\u2066": "del\\u007f csi\\u009b bidi\\u202e zwsp\\u200b '
                     'tag\\udb40\\udc01 ok \u00e9\u4e2d"}')
     assert json.loads(text) == value
+
+
+def test_inspect_cli_missing_root_with_escapes_is_one_escaped_line(tmp_path: Path) -> None:
+    root = tmp_path / "a\\b\x1b]0;x\x07\nc"
+
+    result = _run(str(root))
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"docker-analyzer: {tmp_path}/a\\\\b\\x1b]0;x\\x07\\x0ac does not exist\n")
+
+
+def test_inspect_cli_log_lines_escape_what_modules_logged_raw() -> None:
+    record = logging.makeLogRecord({
+        "levelno": logging.WARNING, "levelname": "WARNING",
+        "msg": "mountpoint %s of %s: %s",
+        "args": ("/x\x1b[2J\u202e", "c\x07", "shown " + "/srv/a\\x0ab"),
+    })
+
+    line = _EscapingFormatter("%(levelname)s: %(message)s").format(record)
+
+    assert line == "WARNING: mountpoint /x\\x1b[2J\\u202e of c\\x07: shown /srv/a\\x0ab"
