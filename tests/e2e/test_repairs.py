@@ -192,6 +192,7 @@ def repaired(world: World, tmp_path_factory: pytest.TempPathFactory) -> dict[str
               for a in ("--choose", repair_id(scan2, name, code, action))]
     out["before_b"] = listing(world.host)
     script = work / "scan-2" / "repair.sh"
+    out["script"] = script
     out["dry_run"] = run_sh(script, *choose, *roots)
     out["after_dry_run"] = listing(world.host)
     out["apply_b"] = run_sh(script, "--apply", *choose, *roots)
@@ -342,6 +343,34 @@ def test_healthy_container_untouched_and_starts(world: World, repaired: dict[str
 
     assert _under(repaired["after_b"], own) == _under(repaired["before_b"], own)
     assert repaired["starts"][name] == (True, "")
+
+
+def test_script_refuses_while_the_namespaced_engine_serves_the_data_root(
+        world: World, repaired: dict[str, Any]) -> None:
+    """dockerd runs with --data-root /var/lib/docker in its own mount namespace.
+
+    From here /var/lib/docker is another folder, and its overlay mounts are not in this
+    namespace's mountinfo; the script must still see that this dockerd serves H's data
+    root (by the device and inode of its root as the dockerd sees it) and touch nothing.
+    """
+    engine = world.engine
+    engine.start()
+    try:
+        pid = engine.pidfile.read_text().strip()
+        before = listing(engine.data_root / "overlay2")
+        dry = run_sh(repaired["script"], *world.roots())
+        applied = run_sh(repaired["script"], "--apply", "--only",
+                         finding_id(repaired["scan2"], "vanished-tmp-file", "stale_stub"),
+                         "--choose", repair_id(repaired["scan2"], "vanished-tmp-file",
+                                               "stale_stub", STUB), *world.roots())
+        after = listing(engine.data_root / "overlay2")
+    finally:
+        engine.stop()
+
+    refusal = f"SKIPPED: dockerd (pid {pid}) serves this data root: stop it first"
+    assert dry.returncode == 1 and refusal in dry.stdout
+    assert applied.returncode == 1 and refusal in applied.stdout
+    assert after == before
 
 
 # -- the seed blog, from docker run to docker start ----------------------------------------
