@@ -343,7 +343,8 @@ def _restore_repair(finding: Finding, rank: int, mf: MountFacts, stub: Stat, *,
     empty_dir = bool(answer and answer.is_empty_dir)
     if stub.kind is Kind.FILE:
         return repairs.restore_host_file(repair_id(finding.id, rank), host_path, source,
-                                         empty_dir=empty_dir, story=story, lost=lost)
+                                         empty_dir=empty_dir, story=story, lost=lost,
+                                         holds_data=_data_kind(answer))
     return repairs.manual(
         repair_id(finding.id, rank), f"Put the directory back at {source}",
         f"Move the file at {source} aside and restore the directory the container used "
@@ -371,6 +372,7 @@ def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding,
     restore = repairs.restore_host_file(
         repair_id(finding.id, 1), host_path, source,
         empty_dir=bool(answer and answer.is_empty_dir), lost=image_kind,
+        holds_data=_data_kind(answer),
         story=f"{source} was meant to be a {image_kind} (for example a config file the "
               "project should provide) and dockerd created an empty directory because it "
               "was missing." if host.kind is Kind.DIR else
@@ -600,6 +602,14 @@ def _has_content(answer: HostAnswer | None) -> bool:
     if answer.stat.kind is Kind.FILE:
         return answer.stat.size > 0
     return answer.stat.kind is Kind.SOCKET
+
+
+def _data_kind(answer: HostAnswer | None) -> str:
+    """Return the kind of the host entry when it holds data (to move aside), else ""."""
+    if not _has_content(answer):
+        return ""
+    assert answer is not None
+    return kind_word(answer.stat)
 
 
 def _dockerd_made(facts: ContainerFacts, answer: HostAnswer) -> bool:

@@ -59,20 +59,32 @@ def quarantine(rid: str, root: RootName, path: bytes, *, story: str, what: str) 
 
 
 def restore_host_file(rid: str, host_path: bytes, source: str, *, empty_dir: bool,
-                      story: str, lost: str = "file") -> Repair:
-    """Remove the empty directory at a bind source so the original file can be put back."""
+                      story: str, lost: str = "file", holds_data: str = "") -> Repair:
+    """Clear a bind source so the original file (or directory) can be put back there.
+
+    What is at the source now goes first: an empty directory is removed; an entry that
+    holds data (``holds_data`` names its kind: a directory with content, a file with data)
+    is moved aside beside itself as ``<name>.docker-analyzer-<run>``, never deleted, and
+    the undo script moves it back while the place is free.
+    """
+    parent, name = split_parent(host_path)
     steps: tuple[Step, ...] = ()
-    if empty_dir:
-        parent, name = split_parent(host_path)
+    cleared = ""
+    if holds_data:
+        steps = (Step(Op.QUARANTINE, RootName.HOST, parent, name, Expect.EXISTS),)
+        cleared = f" (the {holds_data} there, which holds data, is moved aside first)"
+    elif empty_dir:
         steps = (Step(Op.REMOVE_EMPTY_DIR, RootName.HOST, parent, name, Expect.EMPTY_DIR),)
+        cleared = " (the empty directory there is removed first)"
+    kept = (f" The {holds_data} that was at {source} is kept beside it as "
+            f"{display(name)}.docker-analyzer-<run>; look through it before deleting it."
+            if holds_data else "")
     return Repair(
-        rid, Action.RESTORE_HOST_KIND,
-        f"Put the original {lost} back at {source}"
-        + (" (the empty directory there is removed first)" if empty_dir else ""),
+        rid, Action.RESTORE_HOST_KIND, f"Put the original {lost} back at {source}{cleared}",
         False, steps, story=story,
         instructions=f"After the script ran, copy the intended {lost} to {source} (from a "
                      "backup, the project's repository or the compose project folder); the "
-                     "script cannot invent its content. Then start the container.",
+                     f"script cannot invent its content. Then start the container.{kept}",
     )
 
 

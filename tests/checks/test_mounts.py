@@ -271,3 +271,59 @@ def test_check_mounts_nan_times_from_a_pax_record_are_not_a_time() -> None:
         "empty, owned by root, mode 0755; modified nan (not a time)."]
     assert [(s.op, s.mtime) for r in finding.repairs for s in r.steps] == [
         (Op.REMOVE_EMPTY_DIR, None), (Op.REMOVE_EMPTY_FILE, None)]
+
+
+def test_check_mounts_restore_over_a_directory_with_content_moves_it_aside() -> None:
+    host = Host()
+    upper = host.container([bind("/srv/app.conf", "/etc/app.conf")])
+    host.snap.dir(upper.encode() + b"/etc")
+    host.snap.file(upper.encode() + b"/etc/app.conf", mode=0o755, mtime=CREATED)
+    host.snap.dir(b"srv/app.conf")
+    host.snap.file(b"srv/app.conf/a.conf", b"a=1\n")
+
+    (finding,) = check_mounts(host.facts())
+    restore = finding.repairs[1]
+
+    assert (restore.action.value, restore.automatic) == ("restore_host_kind", False)
+    assert [(s.op, s.root, s.parent, s.name) for s in restore.steps] == [
+        (Op.QUARANTINE, RootName.HOST, b"srv", b"app.conf")]
+    assert restore.title == ("Put the original file back at /srv/app.conf (the directory "
+                             "there, which holds data, is moved aside first)")
+    assert restore.instructions.endswith(
+        "The directory that was at /srv/app.conf is kept beside it as "
+        "app.conf.docker-analyzer-<run>; look through it before deleting it.")
+
+
+def test_check_mounts_restore_over_an_empty_directory_removes_it() -> None:
+    host = Host()
+    upper = host.container([bind("/srv/app.conf", "/etc/app.conf")])
+    host.snap.dir(upper.encode() + b"/etc")
+    host.snap.file(upper.encode() + b"/etc/app.conf", mode=0o755, mtime=CREATED)
+    host.snap.dir(b"srv/app.conf", mtime=CREATED)
+
+    (finding,) = check_mounts(host.facts())
+    (restore,) = [r for r in finding.repairs if r.action.value == "restore_host_kind"]
+
+    assert [(s.op, s.parent, s.name) for s in restore.steps] == [
+        (Op.REMOVE_EMPTY_DIR, b"srv", b"app.conf")]
+    assert restore.title == ("Put the original file back at /srv/app.conf (the empty "
+                             "directory there is removed first)")
+    assert "kept beside it" not in restore.instructions
+
+
+def test_check_mounts_image_file_under_a_directory_with_content_moves_it_aside() -> None:
+    host = Host()
+    host.container([bind("/srv/nginx.conf", "/etc/nginx.conf")])
+    host.snap.dir(host.image_layer() + b"/etc")
+    host.snap.file(host.image_layer() + b"/etc/nginx.conf", b"events {}\n")
+    host.snap.dir(b"srv/nginx.conf")
+    host.snap.file(b"srv/nginx.conf/site.conf", b"server {}\n")
+
+    (finding,) = check_mounts(host.facts())
+    (restore,) = [r for r in finding.repairs if r.action.value == "restore_host_kind"]
+
+    assert finding.code == "image_path_kind_mismatch"
+    assert [(s.op, s.root, s.parent, s.name) for s in restore.steps] == [
+        (Op.QUARANTINE, RootName.HOST, b"srv", b"nginx.conf")]
+    assert restore.title == ("Put the original file back at /srv/nginx.conf (the directory "
+                             "there, which holds data, is moved aside first)")

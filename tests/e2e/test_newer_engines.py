@@ -445,9 +445,41 @@ def test_docker26_choosing_a_manual_repair_does_not_claim_to_apply(
     assert run.returncode == 1
 
 
-@pytest.mark.xfail(strict=True, reason="restoring a file where the host now has a directory "
-                   "WITH content has no step: nothing moves the directory aside first")
 def test_docker28_restore_over_directory_with_content_moves_it_aside(scan28: ScanRun) -> None:
-    commands = _repair(_finding(scan28.data, "settings"), "R-b6c92ff43f-2")["commands"]
+    repair = _repair(_finding(scan28.data, "settings"), "R-b6c92ff43f-2")
 
-    assert any(line.startswith("quarantine ") for line in commands)
+    assert repair["commands"][-1] == (
+        "quarantine host 'srv/app' './settings.conf' 'srv/app/settings.conf' exists "
+        "'R-b6c92ff43f-2.1'")
+    assert repair["title"] == (
+        "Put the original file back at /srv/app/settings.conf (the directory there, which "
+        "holds data, is moved aside first)")
+    assert repair["instructions"].endswith(
+        "The directory that was at /srv/app/settings.conf is kept beside it as "
+        "settings.conf.docker-analyzer-<run>; look through it before deleting it.")
+
+
+def test_docker28_restore_over_directory_with_content_keeps_it_and_undo_returns_it(
+        scan28: ScanRun, tmp_path: Path) -> None:
+    root = _extract(TAR28, tmp_path / "root")
+    data_root = root / "var/lib/docker"
+    roots = ("--host-root", str(root), "--data-root", str(data_root))
+    source = root / "srv/app/settings.conf"
+    settings = _finding(scan28.data, "settings")
+
+    run = _run_sh(scan28.out / "repair.sh", "--apply", "--only", settings["id"],
+                  "--choose", "R-b6c92ff43f-2", *roots)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not source.exists() and not source.is_symlink()
+    (aside,) = sorted((root / "srv/app").glob("settings.conf.docker-analyzer-*"))
+    assert sorted(os.listdir(aside)) == ["a.conf", "b.conf"]
+    stub = data_root / f"overlay2/{SETTINGS28_LAYER}/diff/etc/settings.conf"
+    assert stub.is_file() and stub.stat().st_size == 0  # the other repair was not applied
+
+    (undo,) = sorted(data_root.glob("docker-analyzer-quarantine/*/undo.sh"))
+    back = _run_sh(undo, "--apply")
+
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert sorted(os.listdir(source)) == ["a.conf", "b.conf"]
+    assert not aside.exists()

@@ -160,7 +160,7 @@ plan_default_of() {
 plan_roots_of() {
 	case $1 in
 	'R-23ab24527b-1') PLAN_R='data' ;;
-	'R-23ab24527b-2') PLAN_R='data' ;;
+	'R-23ab24527b-2') PLAN_R='data host' ;;
 	'R-81cefb184d-1') PLAN_R='data host' ;;
 	'R-81cefb184d-2') PLAN_R='data' ;;
 	'R-7229941f5b-1') PLAN_R='data host' ;;
@@ -1114,12 +1114,12 @@ note 'Start the container afterwards; runc creates a new mountpoint of the right
 check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
 check_daemon_stopped
 remove_empty_file data 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost' './config.production.json' 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost/config.production.json'
-# R-23ab24527b-2 [choose with --choose R-23ab24527b-2]: Put the original file back at /srv/blog/config.json
-repair_begin 'R-23ab24527b-2' 0 'Put the original file back at /srv/blog/config.json' 0
-note 'After the script ran, copy the intended file to /srv/blog/config.json (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
-by_hand
+# R-23ab24527b-2 [choose with --choose R-23ab24527b-2]: Put the original file back at /srv/blog/config.json (the directory there, which holds data, is moved aside first)
+repair_begin 'R-23ab24527b-2' 0 'Put the original file back at /srv/blog/config.json (the directory there, which holds data, is moved aside first)' 1
+note 'After the script ran, copy the intended file to /srv/blog/config.json (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container. The directory that was at /srv/blog/config.json is kept beside it as config.json.docker-analyzer-<run>; look through it before deleting it.'
 check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
 check_daemon_stopped
+quarantine host 'srv/blog' './config.json' 'srv/blog/config.json' exists 'R-23ab24527b-2.1'
 
 # === container queue-worker-1 (530b82c3a4ea)
 container_begin '530b82c3a4ea' 'queue-worker-1'
