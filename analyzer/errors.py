@@ -36,6 +36,10 @@ class EscapeAttempt(SnapshotPathError):
     """A path would leave its root; raised only where the caller asked to be told."""
 
 
+class ParserLimit(AnalyzerError):
+    """Input the engine would read lies past what this tool can parse (deep JSON)."""
+
+
 class LocateError(AnalyzerError):
     """No Docker data root could be found under the given root."""
 

@@ -11,15 +11,30 @@ own (dataclasses, enums, datetimes, subclasses of str), non-finite floats, integ
 
 Floats are written as orjson writes them (Rust ``ryu`` layout: ``1e16``, ``1.5e-7``,
 ``0.00001``), not as ``repr`` does (``1e+16``, ``1.5e-07``, ``1e-05``).
+
+``loads`` reads what Docker wrote the way Go's ``encoding/json`` reads it, since that is
+what decides whether dockerd loads a file: invalid UTF-8 becomes U+FFFD byte by byte, a
+``\\u`` escape of a lone surrogate becomes U+FFFD, nesting deeper than 10000 levels is
+refused (``exceeded max depth``), and with ``first_value`` the bytes after the first value
+are ignored as ``json.Decoder.Decode`` ignores them. Go matches object keys to struct
+fields without regard to case; that is not modelled here (a key must be spelled as Docker
+writes it). References: Go ``encoding/json`` ``decode.go`` (``unquote``), ``scanner.go``
+(``maxNestingDepth``), ``stream.go`` (``Decoder.Decode``).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import math
+import re
+import sys
+import threading
 from types import ModuleType
 from typing import Any
+
+from analyzer.errors import ParserLimit
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +56,141 @@ def _import_orjson() -> ModuleType | None:
 _orjson: ModuleType | None = _import_orjson()
 
 
-def loads(data: bytes) -> Any:
-    """Return the value encoded in ``data``; raise ``ValueError`` for anything not JSON.
+#: Go's ``encoding/json`` refuses input nested deeper than this (``scanner.go``).
+GO_MAX_DEPTH = 10000
 
-    Both modes refuse ``NaN`` and ``Infinity``, which Python's ``json`` alone would accept.
+#: Below this many brackets no input can be deep enough to need a careful look.
+_SHALLOW = 500
+
+#: A JSON string, matched possessively so that hostile input cannot make it backtrack.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+#: An escaped backslash, a valid surrogate pair, or a lone surrogate escape.
+_SURROGATES = re.compile(r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                         r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})")
+_ANY_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class TooDeep(ValueError):
+    """The input nests deeper than Go's ``encoding/json`` accepts; dockerd refuses it."""
+
+
+def _go_replace(error: UnicodeError) -> tuple[str, int]:
+    """Replace one invalid byte with U+FFFD and go on, as Go's ``utf8.DecodeRune`` does."""
+    assert isinstance(error, UnicodeDecodeError)
+    return "\ufffd", error.start + 1
+
+
+codecs.register_error("docker-analyzer-go", _go_replace)
+
+
+def loads(data: bytes, *, first_value: bool = False) -> Any:
+    """Return the value encoded in ``data`` as Go's ``encoding/json`` reads it.
+
+    Raises ``ValueError`` where Go reports an error (``TooDeep`` past 10000 levels), and
+    ``ParserLimit`` where Go would read the input but neither parser here can. Both modes
+    refuse ``NaN`` and ``Infinity``. With ``first_value``, what follows the first value is
+    ignored (``json.Decoder.Decode``, which dockerd uses for a container's files).
     """
+    depth = nesting_depth(data)
+    if depth > GO_MAX_DEPTH:
+        raise TooDeep(f"exceeded max depth: nested {depth} levels, more than Go's "
+                      f"{GO_MAX_DEPTH}")
+    text = _as_go_reads(data)
+
     if _orjson is not None:
-        return _orjson.loads(data)
-    return json.loads(data, parse_constant=_refuse_constant)
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError as error:
+            if first_value and error.msg == "unexpected content after document":
+                return _orjson.loads(text[: error.pos])
+            if depth < _SHALLOW:
+                raise
+            log.debug("orjson refused %d levels of nesting (%s); using the standard library",
+                      depth, error)
+    return _stdlib_loads(text, depth, first_value)
+
+
+def nesting_depth(data: bytes) -> int:
+    """Return how deep arrays and objects nest in ``data``, brackets in strings aside.
+
+    Cheap for ordinary input: with fewer than ``_SHALLOW`` opening brackets, their count is
+    returned (an upper bound, all that matters there).
+    """
+    opening = data.count(b"[") + data.count(b"{")
+    if opening < _SHALLOW:
+        return opening
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _as_go_reads(data: bytes) -> str:
+    """Return ``data`` as text, with Go's replacements of bad UTF-8 and lone surrogates."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "docker-analyzer-go")
+    if _ANY_SURROGATE.search(text):
+        text = _SURROGATES.sub(
+            lambda match: "\\ufffd" if match.group(1) else match.group(0), text)
+    return text
+
+
+def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
+    """Parse with the standard library; deep input on a thread with room for it.
+
+    The C scanner recurses once per level. Past Python's recursion limit it would raise
+    ``RecursionError``; with the limit raised on the main thread it could overflow a small
+    C stack. So deep input is parsed on a thread with a 256 MiB stack and a recursion
+    limit fitted to its depth, and the old limit is put back afterwards.
+    """
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+
+    def parse() -> Any:
+        start = len(text) - len(text.lstrip(" \t\n\r"))
+        value, end = decoder.raw_decode(text, start)
+        if not first_value and text[end:].strip(" \t\n\r"):
+            raise ValueError(f"unexpected content after the value at char {end}")
+        return value
+
+    if depth < _SHALLOW:
+        try:
+            return parse()
+        except RecursionError:
+            raise ParserLimit("JSON nested too deep for this parser") from None
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = parse()
+        except (ValueError, RecursionError, MemoryError) as error:
+            outcome["error"] = error
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, 3 * depth + 1000))
+    try:
+        threading.stack_size(256 << 20)
+        worker = threading.Thread(target=run, name="json-deep")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    error = outcome.get("error")
+    if isinstance(error, ValueError):
+        raise error
+    if error is not None:
+        raise ParserLimit(f"JSON nested {depth} levels deep: {type(error).__name__}")
+    return outcome["value"]
 
 
 def dumps(obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:

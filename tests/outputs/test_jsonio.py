@@ -138,3 +138,82 @@ def test_jsonio_falls_back_when_orjson_cannot_be_imported() -> None:
     )
 
     assert done.stdout == 'True {\n  "a": [\n    1e16\n  ]\n}\n'
+
+
+# -- loads reads as Go's encoding/json does ----------------------------------------------------
+
+
+@pytest.fixture(params=["orjson", "stdlib"])
+def mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a loads test with orjson and with the standard-library fallback."""
+    saved = jsonio._orjson
+    if request.param == "stdlib":
+        jsonio._orjson = None
+    try:
+        yield str(request.param)
+    finally:
+        jsonio._orjson = saved
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b'{"k":"\xff\xfe"}', "\ufffd\ufffd"),                 # each invalid byte, one U+FFFD
+    (b'{"k":"a\xe2\x82z"}', "a\ufffd\ufffdz"),              # a cut 3-byte sequence: two
+    (b'{"k":"\xed\xa0\x80"}', "\ufffd" * 3),                # an encoded surrogate: three
+    (b'{"k":"\\ud800"}', "\ufffd"),                         # a lone high surrogate escape
+    (b'{"k":"\\udc00\\ud800"}', "\ufffd\ufffd"),            # low then high: both lone
+    (b'{"k":"\\ud83d\\ude00"}', "\U0001f600"),              # a valid pair is kept
+    (b'{"k":"\\\\ud800"}', "\\ud800"),                      # an escaped backslash, no escape
+    (b'{"k":"\\\\\\ud800x"}', "\\\ufffdx"),                 # backslash, then a lone escape
+], ids=["bytes", "cut-sequence", "encoded-surrogate", "lone-high", "low-high", "pair",
+        "escaped-backslash", "backslash-then-lone"])
+def test_jsonio_loads_replaces_bad_text_as_go_does(mode: str, data: bytes,
+                                                   expected: str) -> None:
+    assert jsonio.loads(data) == {"k": expected}
+
+
+def test_jsonio_loads_first_value_ignores_what_follows(mode: str) -> None:
+    assert jsonio.loads('{"\u00e9":1} garbage{'.encode(), first_value=True) == {"\u00e9": 1}
+    assert jsonio.loads(b'  {"a":[1]}{"b":2}', first_value=True) == {"a": [1]}
+    with pytest.raises(ValueError, match="unexpected content"):
+        jsonio.loads(b'{"a":1} garbage')
+
+
+@pytest.mark.parametrize("data", [b"", b"   ", b'{"a":', b"\xef\xbb\xbf{}", b'{"a":NaN}',
+                                  b'{"a":Infinity}', b"\xff\xfe{\x00}\x00"],
+                         ids=["empty", "blank", "cut", "bom", "nan", "infinity", "utf16"])
+def test_jsonio_loads_refuses_what_go_refuses(mode: str, data: bytes) -> None:
+    with pytest.raises(ValueError):
+        jsonio.loads(data, first_value=True)
+
+
+def _nested(levels: int) -> bytes:
+    """Return an object holding arrays, ``levels`` deep counting the object itself."""
+    inner = levels - 1
+    return b'{"a":' + b"[" * inner + b"]" * inner + b"}"
+
+
+def test_jsonio_loads_reads_up_to_go_max_depth_and_refuses_past_it(mode: str) -> None:
+    value = jsonio.loads(_nested(jsonio.GO_MAX_DEPTH))
+    depth = 1
+    item = value["a"]
+    while item:
+        item, depth = item[0], depth + 1
+    assert depth == jsonio.GO_MAX_DEPTH - 1  # the innermost empty list holds nothing
+    with pytest.raises(jsonio.TooDeep, match="nested 10001 levels"):
+        jsonio.loads(_nested(jsonio.GO_MAX_DEPTH + 1))
+
+
+def test_jsonio_loads_deep_input_leaves_the_recursion_limit_alone(mode: str) -> None:
+    before = sys.getrecursionlimit()
+
+    jsonio.loads(_nested(5000))
+
+    assert sys.getrecursionlimit() == before
+
+
+def test_jsonio_nesting_depth_ignores_brackets_in_strings() -> None:
+    text = b'{"s":"' + b"[" * 900 + b'\\"{{{", "t":[[{"u":"]]]"}]]}'
+
+    assert jsonio.nesting_depth(text) == 4
+    assert jsonio.nesting_depth(b"[" * 600 + b"]" * 600) == 600
+    assert jsonio.nesting_depth(b'{"a":[1,2]}') == 2  # few brackets: their count
