@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, jsonio
-from analyzer.checks.model import Finding, ScanResult, Verdict
+from analyzer.checks.model import Finding, ScanResult, Severity, Verdict
 from analyzer.errors import AnalyzerError
 from analyzer.scan import Scan, ScanRequest, run_scan
 from analyzer.snapshot.base import display
@@ -152,8 +152,13 @@ def write_outputs(done: Scan, out: Path | None, *, now: datetime, reports_base: 
 
 
 def exit_status(result: ScanResult) -> int:
-    """Return the exit status a scan's result deserves."""
-    if result.count(Verdict.BROKEN):
+    """Return the exit status a scan's result deserves.
+
+    A container the engine will skip (an error outside any readable container) will not
+    start either, so it counts as broken.
+    """
+    if result.count(Verdict.BROKEN) or any(
+            f.severity is Severity.ERROR for f in result.findings):
         return EXIT_BROKEN
     if result.partial:
         return EXIT_PARTIAL

@@ -8,6 +8,13 @@ container starts with default host settings) and refused by Docker 26, so it is 
 recorded on a container that is otherwise read. Containers of Docker before 1.10 keep
 ``config.json`` instead; they are recognised and reported, not analysed.
 Windows containers and their ``npipe`` mounts are read but not interpreted.
+
+The engine's own rules decide which containers it skips, so they are followed here: the
+files are decoded as Go's ``json.Decoder`` decodes them (``jsonio.loads`` with
+``first_value``), a value of the wrong Go type fails the load (``gotypes``), and so does
+an ``ID`` other than the folder's name (moby ``daemon/container.go`` ``load``: "Container
+%s is stored at %s"). A file past this tool's read cap, or nested too deep for its parser,
+is the tool's limit, not the engine's: that container is kept, marked not analysed.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzer import jsonio
+from analyzer.docker import gotypes
 from analyzer.docker.models import (
     ConfigProblem,
     Container,
@@ -27,7 +35,7 @@ from analyzer.docker.models import (
     RestartPolicy,
     UnreadableContainer,
 )
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, FileTooLarge, NotCaptured, ParserLimit
 from analyzer.snapshot.base import Kind
 from analyzer.snapshot.confine import Root
 
@@ -57,6 +65,14 @@ class _Unreadable(Exception):
         self.detail = detail
 
 
+class _BeyondTool(Exception):
+    """dockerd may well read this file; this tool cannot (its read cap, its parser)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 def load_containers(data_root: Root) -> LoadResult:
     """Read every ``containers/<id>`` folder of a data root. Reads small files."""
     containers: list[Container] = []
@@ -73,6 +89,11 @@ def load_containers(data_root: Root) -> LoadResult:
             continue
         try:
             containers.append(_load_one(data_root, name, directory))
+        except _BeyondTool as limit:
+            log.warning("container %s is not analysed: %s",
+                        name.decode("utf-8", "replace"), limit.detail)
+            containers.append(Container(id=name.decode("utf-8", "replace"), name="",
+                                        directory=directory, not_analysed=limit.detail))
         except _Unreadable as bad:
             log.warning("container %s will be skipped by the engine: %s",
                         name.decode("utf-8", "replace"), bad.detail)
@@ -96,13 +117,18 @@ def _load_one(data_root: Root, name: bytes, directory: bytes) -> Container:
             )
         raise _Unreadable("config_missing", "config.v2.json is missing")
     config = _read_json(data_root, config_path, "config.v2.json")
+    _check_id(config, name)
 
     host_path = directory + b"/hostconfig.json"
     problems: list[ConfigProblem] = []
     hostconfig: dict[str, Any] = {}
     hostconfig_present = data_root.lstat(host_path) is not None
+    beyond = ""
     if hostconfig_present:
-        hostconfig = _read_json(data_root, host_path, "hostconfig.json")
+        try:
+            hostconfig = _read_json(data_root, host_path, "hostconfig.json")
+        except _BeyondTool as limit:  # config.v2.json is fine: keep what it says
+            beyond = limit.detail
     else:
         problems.append(ConfigProblem(
             "hostconfig_missing", host_path,
@@ -111,12 +137,37 @@ def _load_one(data_root: Root, name: bytes, directory: bytes) -> Container:
             "refuse to start it",
         ))
 
-    return _container_from(name, directory, config, hostconfig, hostconfig_present, problems,
-                           config_mtime=config_entry.mtime)
+    container = _container_from(name, directory, config, hostconfig, hostconfig_present,
+                                problems, config_mtime=config_entry.mtime)
+    container.not_analysed = beyond
+    return container
+
+
+def _check_id(config: dict[str, Any], name: bytes) -> None:
+    """Raise ``_Unreadable`` where dockerd refuses the recorded ID for this folder.
+
+    An absent ``ID`` keeps the folder's name (moby ``NewBaseContainer`` sets it before
+    decoding); any other ID, the empty one included, fails ``load``.
+    """
+    if "ID" not in config or config["ID"] is None:
+        return
+    folder = name.decode("utf-8", "replace")
+    recorded = config["ID"]
+    if recorded != folder:
+        raise _Unreadable(
+            "config_id_mismatch",
+            f"config.v2.json says it is container {recorded!r}, but it lies in folder "
+            f"{folder!r}; the engine logs 'Container {recorded} is stored at {folder}' and "
+            "skips it",
+        )
 
 
 def _read_json(data_root: Root, path: bytes, label: str) -> dict[str, Any]:
-    """Return a JSON object from the snapshot, or raise ``_Unreadable`` saying why not."""
+    """Return a JSON object from the snapshot as dockerd decodes it. Reads contents.
+
+    Raises ``_Unreadable`` where the engine fails to load it, and ``_BeyondTool`` where
+    only this tool cannot.
+    """
     entry = data_root.lstat(path)
     if entry is None or entry.kind is not Kind.FILE:
         kind = "missing" if entry is None else f"a {entry.kind.value}, not a file"
@@ -129,9 +180,25 @@ def _read_json(data_root: Root, path: bytes, label: str) -> dict[str, Any]:
         )
     try:
         data = data_root.read(path, CONFIG_READ_LIMIT)
-        value = jsonio.loads(data)
+        value = jsonio.loads(data, first_value=True)
+    except FileTooLarge:
+        raise _BeyondTool(
+            f"{label} is {entry.size} bytes, more than the {CONFIG_READ_LIMIT >> 20} MiB "
+            "this tool reads; the engine reads it whole, so it may load the container"
+        ) from None
+    except NotCaptured:
+        raise _BeyondTool(f"the snapshot recorded {label} without its contents") from None
+    except ParserLimit as error:
+        raise _BeyondTool(f"{label} could not be parsed here ({error}); the engine may "
+                          "read it") from None
     except AnalyzerError as error:
         raise _Unreadable(f"{_code(label)}_unreadable", f"{label}: {error}") from None
+    except jsonio.TooDeep as error:
+        raise _Unreadable(
+            f"{_code(label)}_invalid",
+            f"{label} nests arrays and objects too deep ({error}); the engine fails to "
+            "load it and skips the container",
+        ) from None
     except ValueError as error:
         raise _Unreadable(
             f"{_code(label)}_invalid",
@@ -140,6 +207,11 @@ def _read_json(data_root: Root, path: bytes, label: str) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise _Unreadable(f"{_code(label)}_invalid", f"{label} holds no JSON object")
+    wrong = gotypes.first_type_error(
+        value, gotypes.CONFIG if _code(label) == "config" else gotypes.HOSTCONFIG, label)
+    if wrong:
+        raise _Unreadable(f"{_code(label)}_wrong_type",
+                          f"{wrong}; the engine fails to decode it and skips the container")
     return value
 
 
@@ -158,11 +230,6 @@ def _container_from(
 ) -> Container:
     """Build the model from the two parsed files and config.v2.json's mtime."""
     cid = _text(config.get("ID")) or name.decode("utf-8", "replace")
-    if cid != name.decode("utf-8", "replace"):
-        problems.append(ConfigProblem(
-            "id_mismatch", directory,
-            f"config.v2.json says ID {cid!r} but sits in folder {name!r}",
-        ))
     inner = _obj(config.get("Config"))
     policy = _obj(hostconfig.get("RestartPolicy"))
     state = _obj(config.get("State"))
@@ -382,20 +449,15 @@ def _describe_unreadable(data_root: Root, name: bytes, directory: bytes,
         if entry is not None:
             files.append((child.decode("utf-8", "backslashreplace"), entry.size))
 
-    name_hint = image_hint = ""
-    hostconfig_ok = False
+    hostconfig_ok = True
     try:
         _read_json(data_root, directory + b"/hostconfig.json", "hostconfig.json")
-        hostconfig_ok = True
-    except _Unreadable:
-        pass
-    if bad.code.startswith("hostconfig"):
-        try:
-            config = _read_json(data_root, directory + b"/config.v2.json", "config.v2.json")
-            name_hint = _text(config.get("Name")).lstrip("/")
-            image_hint = _text(_obj(config.get("Config")).get("Image"))
-        except _Unreadable:
-            pass
+    except (_Unreadable, _BeyondTool):
+        hostconfig_ok = False
+    # A config.v2.json the engine refuses may still say which container this was.
+    config = _lenient_json(data_root, directory + b"/config.v2.json")
+    name_hint = _text(config.get("Name")).lstrip("/")
+    image_hint = _text(_obj(config.get("Config")).get("Image"))
 
     return UnreadableContainer(
         id=name.decode("utf-8", "replace"),
@@ -407,6 +469,15 @@ def _describe_unreadable(data_root: Root, name: bytes, directory: bytes,
         name_hint=name_hint,
         image_hint=image_hint,
     )
+
+
+def _lenient_json(data_root: Root, path: bytes) -> dict[str, Any]:
+    """Return a JSON object for hints only, or ``{}``; no type checks. Reads contents."""
+    try:
+        value = jsonio.loads(data_root.read(path, CONFIG_READ_LIMIT), first_value=True)
+    except (AnalyzerError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _clean(path: str) -> str:

@@ -26,12 +26,20 @@ from analyzer.docker.views import (
     tree_for_mount,
 )
 from analyzer.errors import AnalyzerError
-from analyzer.snapshot.base import Kind, Stat
+from analyzer.snapshot.base import Kind, Stat, display
 from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
 
 _CREATED_DIR = Stat(Kind.DIR, 0o755, 0, 0, 0, 0.0)
+
+#: Layer facts that say a piece was not found. In an incomplete snapshot (a cut tarball)
+#: the piece may lie in the part that could not be read, so they are unknown, not faults.
+_ABSENCE = frozenset({
+    FactCode.LAYER_DIR_MISSING, FactCode.DIFF_MISSING, FactCode.LINK_MISSING,
+    FactCode.MOUNT_ID_MISSING, FactCode.LAYERDB_MISSING, FactCode.CACHE_ID_MISSING,
+    FactCode.IMAGE_UNKNOWN,
+})
 
 
 @dataclass(slots=True)
@@ -92,6 +100,9 @@ class FactFinder:
         """Return the facts of one container; never raises for bad data."""
         result = ContainerFacts(container, None, engine_data_root=self.engine_root)
         result.engine_error = parse_engine_error(container.state.error)
+        if container.not_analysed:
+            result.not_analysed = container.not_analysed
+            return result
         driver = self.drivers.get(container.driver)
         if driver is None:
             result.not_analysed = (
@@ -105,7 +116,16 @@ class FactFinder:
             log.warning("layers of %s could not be read: %s", container.id, error)
             result.layers = Layers(container.driver, WhiteoutFormat.OVERLAY, facts=[
                 LayerFact(FactCode.METADATA_UNREADABLE, container.id, b"", str(error))])
-        if result.layers.upper is None or result.layers.upper.root is None:
+        capture = self.location.data_root.snapshot.capture
+        lost = [] if capture.complete else [
+            f for f in result.layers.facts if f.code in _ABSENCE]
+        if lost:
+            result.layers.facts = [f for f in result.layers.facts if f.code not in _ABSENCE]
+            result.not_analysed = (
+                f"{_in_data_root(lost[0].path)} is not in the "
+                f"snapshot, which is incomplete{_why(capture.reason)}: it may lie in the part "
+                "that could not be read")
+        elif result.layers.upper is None or result.layers.upper.root is None:
             result.not_analysed = "the container's own layer could not be found"
 
         trees: list[MountTree] = runtime_trees()
@@ -124,6 +144,12 @@ class FactFinder:
                 log.warning("mountpoint %s of %s: %s", mount.destination, container.id, error)
                 mountpoint = MountpointAnswer(mount.destination, "unknown", mount.destination,
                                               unknown_reason=str(error))
+            if mountpoint.kind == "missing" and not capture.complete:
+                mountpoint = replace(
+                    mountpoint, kind="unknown",
+                    unknown_reason=f"{display(mountpoint.resolved)} is not in the merged "
+                    f"view, but the snapshot is incomplete{_why(capture.reason)}: it may lie "
+                    "in the part that could not be read")
             parents = self._parents(view, result.layers, mountpoint)
             result.mounts.append(MountFacts(mount, answer, root_name, path, mountpoint, tree,
                                             parents))
@@ -219,3 +245,13 @@ def _as_recorded(answer: HostAnswer, inside: str, recorded: str) -> HostAnswer:
     if sentence.startswith(inside):
         sentence = recorded + sentence[len(inside):]
     return replace(answer, source=recorded, sentence=sentence)
+
+
+def _why(reason: str) -> str:
+    """Return `` (reason)`` for a sentence about an incomplete snapshot, or nothing."""
+    return f" ({reason})" if reason else ""
+
+
+def _in_data_root(path: bytes) -> str:
+    """Name a data-root path for people: ``<data root>/overlay2/l/ABC``."""
+    return f"<data root>/{display(path)}" if path else "part of its layer metadata"

@@ -116,6 +116,9 @@ class Container:
     including a failed start (moby ``daemon/start.go``: ``SetError`` then
     ``CheckpointTo``), so it dates the last state the engine recorded. A copy that did not
     keep mtimes makes it meaningless; nothing here can tell.
+
+    ``not_analysed`` says why this tool could not read the container's files though the
+    engine may (a file past the read cap); such a container has only its id.
     """
 
     id: str
@@ -142,6 +145,7 @@ class Container:
     hostconfig_present: bool = True
     problems: list[ConfigProblem] = field(default_factory=list)
     config_mtime: float | None = None
+    not_analysed: str = ""
 
     @property
     def short_id(self) -> str:

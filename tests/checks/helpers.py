@@ -10,6 +10,7 @@ from analyzer.docker.drivers.overlay2 import Overlay2Driver
 from analyzer.docker.facts import ContainerFacts, FactFinder
 from analyzer.docker.hostview import HostView
 from analyzer.docker.locate import locate
+from analyzer.snapshot.base import Capture
 from tests.docker.fakes import FakeDataRoot, FakeImage
 
 CID = "c1"
@@ -30,9 +31,11 @@ def volume(name: str, destination: str, data_root: str = "/var/lib/docker") -> d
 class Host:
     """A host root in memory: ``etc/``, ``srv/`` and an overlay2 data root."""
 
-    def __init__(self, layers: int = 1) -> None:
+    def __init__(self, layers: int = 1, capture: Capture | None = None) -> None:
         self.fake = FakeDataRoot()
         self.snap = self.fake.snap
+        if capture is not None:
+            self.snap.set_capture(capture)
         self.snap.dir(b"etc")
         self.snap.file(b"etc/os-release", b"ID=debian\n")
         self.snap.dir(b"srv")

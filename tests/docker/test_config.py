@@ -227,3 +227,98 @@ def test_parse_bind_splits_v_strings(text: str, expected: tuple[str, str, list[s
 
 def test_parse_bind_rejects_too_many_colons() -> None:
     assert parse_bind("/a:/b:ro:extra") is None
+
+
+@pytest.mark.parametrize(("recorded", "skipped"), [
+    ("b" * 64, True), ("", True), ("../" + CID, True), (None, False)])
+def test_load_containers_id_other_than_the_folder_is_skipped(recorded: str | None,
+                                                             skipped: bool) -> None:
+    result = load_containers(_tree(dict(SEED_CONFIG, ID=recorded), SEED_HOSTCONFIG))
+
+    if not skipped:
+        assert [c.id for c in result.containers] == [CID]
+        return
+    [bad] = result.unreadable
+    assert (bad.code, bad.id, bad.name_hint) == ("config_id_mismatch", CID, "seed")
+    assert bad.detail == (
+        f"config.v2.json says it is container {recorded!r}, but it lies in folder {CID!r}; "
+        f"the engine logs 'Container {recorded} is stored at {CID}' and skips it")
+
+
+def test_load_containers_without_an_id_keeps_the_folder_name() -> None:
+    config = {k: v for k, v in SEED_CONFIG.items() if k != "ID"}
+
+    [container] = load_containers(_tree(config, SEED_HOSTCONFIG)).containers
+
+    assert container.id == CID
+
+
+def test_load_containers_wrong_go_type_is_skipped_with_the_field_named() -> None:
+    state = dict(SEED_CONFIG["State"], ExitCode=1.5)  # type: ignore[arg-type]
+    result = load_containers(_tree(dict(SEED_CONFIG, State=state), SEED_HOSTCONFIG))
+
+    [bad] = result.unreadable
+    assert (bad.code, bad.name_hint, bad.hostconfig_readable) == (
+        "config_wrong_type", "seed", True)
+    assert bad.detail == ("config.v2.json.State.ExitCode holds the number 1.5 where the engine "
+                          "expects an integer; the engine fails to decode it and skips the "
+                          "container")
+
+
+def test_load_containers_wrong_go_type_in_hostconfig_is_skipped() -> None:
+    result = load_containers(_tree(SEED_CONFIG, dict(SEED_HOSTCONFIG, Binds=["/a:/b", 7])))
+
+    [bad] = result.unreadable
+    assert (bad.code, bad.name_hint, bad.image_hint, bad.hostconfig_readable) == (
+        "hostconfig_wrong_type", "seed", "busybox:test", False)
+
+
+def test_load_containers_reads_the_first_value_as_dockerd_does() -> None:
+    config = orjson.dumps(SEED_CONFIG) + b"\x00garbage after a power cut"
+    hostconfig = orjson.dumps(SEED_HOSTCONFIG) + b"}}"
+
+    [container] = load_containers(_tree(config, hostconfig)).containers
+
+    assert (container.id, container.name, container.restart_policy.name) == (
+        CID, "seed", "always")
+
+
+def test_load_containers_go_replaces_bad_utf8_in_a_label() -> None:
+    config = orjson.dumps(SEED_CONFIG).replace(b'"com.docker.compose.project":"p"',
+                                               b'"com.docker.compose.project":"p\xff"')
+
+    [container] = load_containers(_tree(config, SEED_HOSTCONFIG)).containers
+
+    assert container.labels == {"com.docker.compose.project": "p\ufffd"}
+
+
+def test_load_containers_config_past_the_read_cap_is_not_analysed() -> None:
+    config = b" " * (8 << 20) + orjson.dumps(SEED_CONFIG)
+
+    result = load_containers(_tree(config, SEED_HOSTCONFIG))
+
+    assert result.unreadable == []
+    [container] = result.containers
+    assert (container.id, container.name, container.mounts) == (CID, "", [])
+    assert container.not_analysed == (
+        f"config.v2.json is {len(config)} bytes, more than the 8 MiB this tool reads; the "
+        "engine reads it whole, so it may load the container")
+
+
+def test_load_containers_hostconfig_past_the_read_cap_keeps_the_config() -> None:
+    hostconfig = b" " * (8 << 20) + orjson.dumps(SEED_HOSTCONFIG)
+
+    [container] = load_containers(_tree(SEED_CONFIG, hostconfig)).containers
+
+    assert (container.name, container.image) == ("seed", "busybox:test")
+    assert container.not_analysed.startswith("hostconfig.json is ")
+
+
+def test_load_containers_nesting_past_go_limit_is_skipped() -> None:
+    config = orjson.dumps(SEED_CONFIG)[:-1] + b',"x":' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+
+    [bad] = load_containers(_tree(config, SEED_HOSTCONFIG)).unreadable
+
+    assert bad.code == "config_invalid"
+    assert bad.detail.startswith("config.v2.json nests arrays and objects too deep "
+                                 "(exceeded max depth: nested 10001 levels")
