@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.checks.codes import render
+from analyzer.checks.codes import NOT_VERIFIED, render, verified_on
 from analyzer.checks.config import check_config, check_unreadable
 from analyzer.checks.layers import check_layers
 from analyzer.checks.model import (
@@ -34,7 +34,7 @@ from analyzer.checks.mounts import check_mounts
 from analyzer.docker.config import load_containers
 from analyzer.docker.drivers.base import Driver
 from analyzer.docker.drivers.overlay2 import Overlay2Driver
-from analyzer.docker.engine_errors import UNRECOGNISED, names_mount
+from analyzer.docker.engine_errors import UNRECOGNISED, EngineError, names_mount
 from analyzer.docker.facts import ContainerFacts, FactFinder, MountFacts
 from analyzer.docker.hostview import HostView
 from analyzer.docker.locate import Location, locate
@@ -90,6 +90,7 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
 
     top = [check_unreadable(item) for item in loaded.unreadable]
     top.extend(layer_findings.top)
+    _label_verified(top)
     result = ScanResult(
         tool_version=__version__,
         scanned_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -204,6 +205,7 @@ def _report(facts: ContainerFacts, layer_findings: list[Finding]) -> ContainerRe
     if facts.layers is not None and not facts.not_analysed:
         findings.extend(check_mounts(facts))
     _tie_recorded_error(facts, findings)
+    _label_verified(findings)
     findings.sort(key=_order)
 
     report = ContainerReport(
@@ -262,11 +264,14 @@ def _tie_recorded_error(facts: ContainerFacts, findings: list[Finding]) -> None:
             finding.recorded_error_applies = finding.severity is Severity.ERROR
             if error.verified_on:
                 finding.verified_on = "; ".join(error.verified_on)
+            finding.evidence.append(Evidence("Recorded error form", _form_text(error)))
             matched = True
     if matched or facts.container.state.running:
         return
     if any(f.severity is Severity.ERROR for f in findings):
         return
+    if facts.not_analysed or any(f.code in _UNCHECKED for f in findings):
+        return  # what was not seen may be what the error is about
     name = display(facts.container.name)
     severity, title, explanation = render("recorded_error_unmatched", name=name)
     finding = Finding(finding_id("recorded_error_unmatched", facts.container.id),
@@ -284,6 +289,8 @@ def _verdict(facts: ContainerFacts, findings: list[Finding]) -> Verdict:
     if any(f.severity is Severity.ERROR for f in findings):
         return Verdict.BROKEN
     unchecked = sorted({f.source for f in findings if f.code == "host_unknown"})
+    unchecked += sorted({f"the mountpoint {f.destination}" for f in findings
+                         if f.code == "mountpoint_unknown"})
     if unchecked and not facts.not_analysed:
         facts.not_analysed = "could not check " + ", ".join(display(s) for s in unchecked)
     if facts.not_analysed:
@@ -291,6 +298,30 @@ def _verdict(facts: ContainerFacts, findings: list[Finding]) -> Verdict:
     if any(f.severity is Severity.WARNING for f in findings):
         return Verdict.DEGRADED
     return Verdict.HEALTHY
+
+
+def _label_verified(findings: list[Finding]) -> None:
+    """Give each finding the engines its failure was shown on, or say that none was.
+
+    A recorded start error that matched a wording seen on an engine has set it already;
+    otherwise the code's own entry in the table decides.
+    """
+    for finding in findings:
+        if not finding.verified_on:
+            finding.verified_on = verified_on(finding.code)
+
+
+def _form_text(error: EngineError) -> str:
+    """Say which runtime wording the recorded error is, and whether an engine here printed
+    it: ``runc-1.1.14-cannot-mkdir, runc 1.1.14-1.1.15; not verified against an engine``
+    (the forms are listed in docs/engine-errors.md)."""
+    seen = ("printed by " + "; ".join(error.verified_on) if error.verified_on
+            else NOT_VERIFIED)
+    return f"{error.form}, {error.runtime_versions}; {seen}"
+
+
+#: Findings that say a part of the container could not be checked.
+_UNCHECKED = frozenset({"host_unknown", "mountpoint_unknown"})
 
 
 def _order(finding: Finding) -> tuple[int, str, str]:

@@ -404,6 +404,22 @@ PROSE: dict[str, Prose] = {
                            "be looked up"},
         example_from="the seed sample's data root scanned on its own",
     ),
+    "mountpoint_unknown": Prose(
+        family="mounts",
+        means="What the container holds at a mount destination could not be looked up, so "
+              "nothing is said about whether the mount fits there.",
+        mechanism="The destination is not in the merged view, but the snapshot is "
+                  "incomplete (a cut tarball), so it may lie in the part that was not read; "
+                  "or the lookup itself failed on damaged layer data. Like `host_unknown`, "
+                  "it never counts as a failure: the container is reported as not analysed "
+                  "and the scan exits with status 3 when nothing is broken.",
+        repairs=("None: capture the snapshot again, whole, and scan it.",),
+        example={"dest": "/abc",
+                 "reason": "/abc is not in the merged view, but the snapshot is incomplete "
+                           "(the archive ends early after 306 members: truncated header at "
+                           "byte 812544): it may lie in the part that could not be read"},
+        example_from="the seed sample without abc-test's stub, cut in its last header",
+    ),
     "layer_dir_missing": Prose(
         family="layers",
         means="A layer folder of the storage driver (`overlay2/<id>` or its `diff/`) is "
@@ -474,12 +490,23 @@ PROSE: dict[str, Prose] = {
     "container_skipped": Prose(
         family="config",
         means="A `containers/<id>` folder the engine will skip at start-up: `config.v2.json` "
-              "is missing, empty, cut short or not JSON, `hostconfig.json` is unreadable, or "
-              "only the pre-1.10 `config.json` is there.",
-        mechanism="dockerd logs `failed to load container` and leaves the container out of "
-                  "`docker ps -a` (moby `daemon/daemon.go`, `restore`); its layer, logs and "
-                  "volumes stay on disk. A zero-byte `config.v2.json` after a power cut is the "
-                  "common case.",
+              "is missing, empty, cut short or not JSON, `hostconfig.json` is empty or not "
+              "JSON, a value has the wrong type for the Go field it fills (a number for "
+              "`Name`, `1.5` for `State.ExitCode`, a date that does not exist), the recorded "
+              "`ID` is not the folder's name, the JSON nests deeper than Go's 10000 levels, "
+              "or only the pre-1.10 `config.json` is there.",
+        mechanism="dockerd decodes both files with Go's `encoding/json` and on any error logs "
+                  "`failed to load container` and leaves the container out of `docker ps -a` "
+                  "(moby `daemon/daemon.go` `restore`, `daemon/container.go` `load`, "
+                  "`container/container.go` `FromDisk`); its layer, logs and volumes stay on "
+                  "disk. A zero-byte `config.v2.json` after a power cut is the common case. "
+                  "The scan reads the files as Go does, so some damage is not a skip: "
+                  "invalid UTF-8 and lone surrogate escapes become U+FFFD, bytes after the "
+                  "first JSON value are ignored, `null` leaves a field empty. Each of these "
+                  "rules, and each skip reason above, was checked on Docker 20.10 "
+                  "(`tests/e2e/test_engine_skips.py`). A file larger than the 8 MiB the "
+                  "scan reads is not called a skip: that container is reported as not "
+                  "analysed.",
         repairs=("`manual`: keep the folder; restore the file from a backup, or recreate the "
                  "container and copy its data over from its layer and volumes.",),
         example={"name": "db", "detail": "config.v2.json is empty (0 bytes), typically after "

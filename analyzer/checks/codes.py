@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzer.checks.model import Severity
+from analyzer.docker.engine_errors import DOCKER_20_10, DOCKER_26_1, DOCKER_28_5
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,12 @@ class Code:
 
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO
-RUNC_115 = "Docker 20.10.24 with runc 1.1.5 (Debian 12)"
+RUNC_115 = DOCKER_20_10
+#: The seed failure and the image-file case, made and repaired on every engine here
+#: (``docs/verified-engines.md``).
+EVERY_ENGINE = "; ".join((DOCKER_20_10, DOCKER_26_1, DOCKER_28_5))
+#: What a finding says when no engine here showed its failure.
+NOT_VERIFIED = "not verified against an engine"
 
 _TABLE = (
     Code(
@@ -38,7 +44,7 @@ _TABLE = (
         "to mount a directory onto a file (or vice-versa)?'). Either the host path changed "
         "on purpose (remove the stale mountpoint so that runc makes a new one of the right "
         "kind) or it was lost and replaced (put the original {stub_kind} back).",
-        RUNC_115,
+        EVERY_ENGINE,
     ),
     Code(
         "stub_not_empty", E,
@@ -59,7 +65,7 @@ _TABLE = (
         "dockerd made because the file was missing (a compose file that binds ./name "
         "before that file exists), the fix is to put the intended file there; hiding the "
         "image's {image_kind} is only right when the {host_kind} is what you meant to mount.",
-        RUNC_115,
+        EVERY_ENGINE,
     ),
     Code(
         "bind_source_missing", E,
@@ -193,6 +199,12 @@ _TABLE = (
         "than guess. Check it on the host before the next start.",
     ),
     Code(
+        "mountpoint_unknown", N,
+        "{dest} could not be looked up in the container: {reason}",
+        "The analysis could not see what the container holds at this path, so it cannot "
+        "say whether the mount fits there; it reports nothing about it rather than guess.",
+    ),
+    Code(
         "layer_dir_missing", E,
         "Layer folder {path} is missing; every container using it fails",
         "The storage driver's folder for layer {layer} is gone. For a container's own "
@@ -258,6 +270,11 @@ _TABLE = (
 )
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _TABLE}
+
+
+def verified_on(code: str) -> str:
+    """Return the engines the failure of ``code`` was shown on, or ``NOT_VERIFIED``."""
+    return CODES[code].verified_on or NOT_VERIFIED
 
 
 def render(code: str, **fields: str) -> tuple[Severity, str, str]:

@@ -53,6 +53,8 @@ def _check(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
     found.extend(_destination_findings(facts, mf))
     if any(f.severity.value == "error" for f in found):
         return found
+    if mf.mountpoint.kind == "unknown":
+        found.append(_mountpoint_unknown(facts, mf))
     if mf.mount.type is MountType.TMPFS:
         found.extend(_tmpfs(facts, mf))
     elif mf.mount.type is MountType.VOLUME:
@@ -584,6 +586,14 @@ def _unknown(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> Findi
     finding = _finding(facts, mf, "host_unknown", source=display(mf.mount.source),
                        reason=reason)
     finding.evidence.append(Evidence("Why", answer.sentence))
+    return finding
+
+
+def _mountpoint_unknown(facts: ContainerFacts, mf: MountFacts) -> Finding:
+    reason = mf.mountpoint.unknown_reason or "the lookup did not finish"
+    finding = _finding(facts, mf, "mountpoint_unknown", dest=display(mf.mount.destination),
+                       reason=reason)
+    finding.evidence.append(Evidence("Why", reason))
     return finding
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import jsonio
+from analyzer.checks.codes import NOT_VERIFIED
 from analyzer.checks.model import (
     Anchor,
     ContainerReport,
@@ -182,6 +183,9 @@ def _finding(finding: Finding, anchor: Anchor | None, repair_lines: RepairLines)
     source: dict[str, Any] = {"source": None}
     if finding.source or finding.source_bytes is not None:
         source = _path("source", finding.source, finding.source_bytes)
+    destination: dict[str, Any] = {"destination": None}
+    if finding.destination:
+        destination = _path("destination", finding.destination)
     return {
         "id": escape_text(finding.id),
         "code": escape_text(finding.code),
@@ -189,7 +193,7 @@ def _finding(finding: Finding, anchor: Anchor | None, repair_lines: RepairLines)
         "title": escape_text(finding.title),
         "explanation": escape_text(finding.explanation),
         "container_id": _optional_text(finding.container_id),
-        "destination": display(finding.destination) if finding.destination else None,
+        **destination,
         **source,
         "evidence": [
             {"label": escape_text(item.label), "value": escape_text(item.value)}
@@ -197,7 +201,7 @@ def _finding(finding: Finding, anchor: Anchor | None, repair_lines: RepairLines)
         ],
         "recorded_error": _optional_text(finding.recorded_error),
         "recorded_error_applies": finding.recorded_error_applies,
-        "verified_on": _optional_text(finding.verified_on),
+        "verified_on": escape_text(finding.verified_on or NOT_VERIFIED),
         "repairs": [
             _repair(repair, rank, anchor, repair_lines)
             for rank, repair in enumerate(finding.repairs, start=1)

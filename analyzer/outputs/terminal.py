@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from analyzer.checks.codes import NOT_VERIFIED
 from analyzer.checks.model import Anchor, Repair, ScanResult
 from analyzer.outputs.findings_json import RepairLines, escape_text, to_document
 from analyzer.snapshot.base import display
@@ -167,7 +168,9 @@ def _finding_block(finding: dict[str, Any], quoted: str | None = None) -> list[s
         else:
             lines.append(f"  recorded error ({verdict}):")
             lines += _indent(finding["recorded_error"], "    | ")
-    if finding["verified_on"]:
+    if finding["verified_on"] == NOT_VERIFIED:
+        lines.append(f"  {NOT_VERIFIED}")
+    elif finding["verified_on"]:
         lines.append(f"  verified on: {finding['verified_on']}")
     if finding["evidence"]:
         lines.append("  evidence:")

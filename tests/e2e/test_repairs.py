@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from analyzer.checks.codes import EVERY_ENGINE
 from tests.e2e.world import (
     Brief,
     World,
@@ -483,5 +484,9 @@ def test_regression_newer_runc_wording_nondefault_root(tmp_path: Path) -> None:
             finding["recorded_error"], finding["recorded_error_applies"]) == (
         "image_path_kind_mismatch", "/app/user-data/conf.yml", "/srv/dashy/conf.yml",
         [("restore_host_kind", False), ("mask_image_path", False)], injected, True)
-    assert finding["verified_on"] is None  # the 1.1.14 form: not verified against an engine
+    # The failure is the one proven on every engine here; its 1.1.14 wording is not.
+    assert finding["verified_on"] == EVERY_ENGINE
+    assert [e["value"] for e in finding["evidence"] if e["label"] == "Recorded error form"] == [
+        "runc-1.1.14-cannot-mkdir, runc 1.1.14-1.1.15 (also 1.2.0-rc.3 for the inner text); "
+        "not verified against an engine"]
     assert code == 1

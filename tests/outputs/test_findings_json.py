@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -607,3 +608,16 @@ def test_findings_json_text_escaped_by_the_scan_is_not_escaped_twice() -> None:
         "/srv/a\\\\b is odd",
     ]
     assert container["findings"][0]["destination"] == "/a\\\\b"
+
+
+def test_findings_json_non_utf8_destination_has_exact_bytes_base64() -> None:
+    result = rich_result()
+    odd = result.containers[0].findings[0]
+    odd.destination = os.fsdecode(b"/etc/caf\xe9.conf")
+
+    document = to_document(result, repair_lines=plain_lines)
+
+    entry = document["containers"][4]["findings"][1]
+    assert entry["destination"] == "/etc/caf\\xe9.conf"
+    assert base64.b64decode(entry["destination_bytes"]) == b"/etc/caf\xe9.conf"
+    assert "destination_bytes" not in document["containers"][4]["findings"][0]
