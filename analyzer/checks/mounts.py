@@ -11,6 +11,7 @@ could not be checked, never as a failure.
 
 from __future__ import annotations
 
+import posixpath
 from datetime import datetime, timedelta
 
 from analyzer.checks import repairs
@@ -540,13 +541,22 @@ def _compose_evidence(finding: Finding, facts: ContainerFacts, mf: MountFacts) -
     only trace of what ``..`` or ``.`` meant.
     """
     working_dir = facts.container.labels.get(COMPOSE_WORKING_DIR, "")
+    source = mf.mount.source
     if not working_dir or mf.mount.type is not MountType.BIND:
         return
-    finding.evidence.append(Evidence(
-        "Compose project folder",
-        f"{display(working_dir)} (label {COMPOSE_WORKING_DIR}): a relative path in the "
-        "compose file, such as ./name or ../dir/name, was resolved against this folder "
-        f"into {display(mf.mount.source)}"))
+    folder = f"{display(working_dir)} (label {COMPOSE_WORKING_DIR})"
+    if not (working_dir.startswith("/") and source.startswith("/")) or \
+            posixpath.commonpath([working_dir, source]) == "/":
+        # /srv/queue and /tmp/queue.lock share nothing but the root: no ./ or ../ path
+        # a person would write leads there, so the compose file names it absolutely.
+        text = f"{folder}: {display(source)} lies outside it, so the compose file gives it " \
+               "as an absolute path"
+    else:
+        relative = posixpath.relpath(source, working_dir)
+        shown_relative = relative if relative.startswith("..") else "./" + relative
+        text = f"{folder}: {display(source)} is {display(shown_relative)} from this folder, " \
+               "as a relative path in the compose file would give it"
+    finding.evidence.append(Evidence("Compose project folder", text))
 
 
 def _host_evidence(finding: Finding, answer: HostAnswer | None) -> None:

@@ -85,9 +85,9 @@ def test_check_mounts_compose_working_dir_and_data_root_in_evidence() -> None:
 
     assert finding.code == "stale_stub"
     assert _evidence(finding, "Compose project folder") == [
-        "/srv/app (label com.docker.compose.project.working_dir): a relative path in the "
-        "compose file, such as ./name or ../dir/name, was resolved against this folder into "
-        "/srv/proxy/log.lua"]
+        "/srv/app (label com.docker.compose.project.working_dir): /srv/proxy/log.lua is "
+        "../proxy/log.lua from this folder, as a relative path in the compose file would "
+        "give it"]
     assert entry.startswith(f"<data root>/overlay2/{host.mount_id}/diff/opt/log.lua (empty; ")
     assert [r.action.value for r in finding.repairs] == ["restore_host_kind",
                                                          "remove_stale_stub"]
@@ -327,3 +327,29 @@ def test_check_mounts_image_file_under_a_directory_with_content_moves_it_aside()
         (Op.QUARANTINE, RootName.HOST, b"srv", b"nginx.conf")]
     assert restore.title == ("Put the original file back at /srv/nginx.conf (the directory "
                              "there, which holds data, is moved aside first)")
+
+
+def _compose_evidence_for(source: str, working_dir: str) -> list[str]:
+    host = Host()
+    labels = {"com.docker.compose.project.working_dir": working_dir}
+    upper = host.container([bind(source, "/etc/app.conf")],
+                           Config={"Image": "img", "Labels": labels})
+    host.snap.dir(upper.encode() + b"/etc")
+    host.snap.file(upper.encode() + b"/etc/app.conf", mode=0o755, mtime=CREATED)
+    host.snap.dir(source.lstrip("/").encode(), mtime=CREATED + DAY)
+    (finding,) = check_mounts(host.facts())
+    return _evidence(finding, "Compose project folder")
+
+
+def test_check_mounts_compose_source_inside_the_project_folder() -> None:
+    assert _compose_evidence_for("/srv/app/nginx.conf", "/srv/app") == [
+        "/srv/app (label com.docker.compose.project.working_dir): /srv/app/nginx.conf is "
+        "./nginx.conf from this folder, as a relative path in the compose file would give it"]
+
+
+def test_check_mounts_compose_source_sharing_only_the_root_is_absolute() -> None:
+    host_tmp = _compose_evidence_for("/tmp/queue.lock", "/srv/queue")
+
+    assert host_tmp == [
+        "/srv/queue (label com.docker.compose.project.working_dir): /tmp/queue.lock lies "
+        "outside it, so the compose file gives it as an absolute path"]

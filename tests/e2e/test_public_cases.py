@@ -40,9 +40,9 @@ def test_regression_compose_relative_file(world: World) -> None:
     assert briefs(world.dir_scan, "compose-relative-file") == EXPECTED["compose-relative-file"]
     assert finding["source"] == "/srv/proxy/log.lua"
     assert _evidence(finding, "Compose project folder") == [
-        "/srv/app (label com.docker.compose.project.working_dir): a relative path in the "
-        "compose file, such as ./name or ../dir/name, was resolved against this folder into "
-        "/srv/proxy/log.lua"]
+        "/srv/app (label com.docker.compose.project.working_dir): /srv/proxy/log.lua is "
+        "../proxy/log.lua from this folder, as a relative path in the compose file would "
+        "give it"]
     assert _evidence(finding, "Host path now") == ["/srv/proxy/log.lua is an empty folder"]
     assert finding["repairs"][0]["title"] == (
         "Put the original file back at /srv/proxy/log.lua (the empty directory there is "
