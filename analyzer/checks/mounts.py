@@ -344,14 +344,30 @@ def _restore_repair(finding: Finding, rank: int, mf: MountFacts, stub: Stat, *,
              "directory in its place." if dockerd_made else
              f"{source} should still be the {lost} it was when the container was created.")
     empty_dir = bool(answer and answer.is_empty_dir)
+    place = _restore_place(answer, source)
     if stub.kind is Kind.FILE:
-        return repairs.restore_host_file(repair_id(finding.id, rank), host_path, source,
+        return repairs.restore_host_file(repair_id(finding.id, rank), host_path, place,
                                          empty_dir=empty_dir, story=story, lost=lost,
                                          holds_data=_data_kind(answer))
     return repairs.manual(
-        repair_id(finding.id, rank), f"Put the directory back at {source}",
-        f"Move the file at {source} aside and restore the directory the container used "
+        repair_id(finding.id, rank), f"Put the directory back at {place}",
+        f"Move the file at {place} aside and restore the directory the container used "
         "there, then start the container.", story=story)
+
+
+def _restore_place(answer: HostAnswer | None, source: str) -> str:
+    """Return the host path a restore acts on, for people: the source or its link's target.
+
+    The steps act on the resolved path. Through a symlinked parent that is the source's
+    own entry; when the source itself is a symlink (``/srv/app.conf -> conf.d``) it is
+    the target ``/srv/conf.d``, which is what dockerd mounts at the next start, so the
+    title and instructions name the target: the link stays, and a copy to the link
+    after its target was moved aside would meet a dangling symlink.
+    """
+    link = answer.link_stat if answer is not None else None
+    if answer is None or answer.resolved is None or link is None or link.kind is not Kind.SYMLINK:
+        return source
+    return shown(answer.resolved.path)
 
 
 def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding, host: Stat,
@@ -373,7 +389,7 @@ def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding,
                   f"{image_kind}.")
     host_path = answer.resolved.path if answer and answer.resolved else b""
     restore = repairs.restore_host_file(
-        repair_id(finding.id, 1), host_path, source,
+        repair_id(finding.id, 1), host_path, _restore_place(answer, source),
         empty_dir=bool(answer and answer.is_empty_dir), lost=image_kind,
         holds_data=_data_kind(answer),
         story=f"{source} was meant to be a {image_kind} (for example a config file the "
@@ -503,7 +519,8 @@ def _tmpfs(facts: ContainerFacts, mf: MountFacts) -> list[Finding]:
     upper = facts.layers.upper if facts.layers else None
     if upper is not None and layer is not None and layer.role is not LayerRole.UPPER:
         mask = repairs.mask_image_path(
-            repair_id(finding.id, 0), upper.path, mp.resolved.encode(), mf.parents,
+            repair_id(finding.id, 0), upper.path,
+            mp.resolved.encode("utf-8", "surrogateescape"), mf.parents,
             as_dir=True, automatic=False, dest=dest, image_kind=kind_word(mp.stat),
             story="The tmpfs at this path is intended and the image's file is not needed.")
         if mask is not None:
@@ -592,11 +609,28 @@ def _mountpoint_evidence(finding: Finding, mf: MountFacts) -> None:
 
 
 def _unknown(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> Finding:
-    reason = answer.sentence.split(": ", 1)[-1] if answer.sentence else "unknown"
     finding = _finding(facts, mf, "host_unknown", source=display(mf.mount.source),
-                       reason=reason)
+                       reason=_unknown_reason(answer))
     finding.evidence.append(Evidence("Why", answer.sentence))
     return finding
+
+
+def _unknown_reason(answer: HostAnswer) -> str:
+    """Return why a source could not be checked, worded to follow the source in the title.
+
+    The host view's sentence starts with the source, either as ``/srv/x: there is no host
+    root ...`` or as ``/run/x lies under /run, a tmpfs (...): its contents are lost ...``;
+    only the part after the source is kept (the second form as ``it lies under /run
+    ...``), so the reason is never cut at a colon inside the sentence.
+    """
+    sentence, source = answer.sentence, answer.source
+    if not sentence:
+        return "unknown"
+    if sentence.startswith(source + ": "):
+        return display(sentence[len(source) + 2:])
+    if sentence.startswith(source + " "):
+        return display("it " + sentence[len(source) + 1:])
+    return display(sentence)
 
 
 def _mountpoint_unknown(facts: ContainerFacts, mf: MountFacts) -> Finding:
