@@ -9,8 +9,12 @@ own (dataclasses, enums, datetimes, subclasses of str), non-finite floats, integ
 64 bits and strings holding lone surrogates (``os.fsdecode`` leftovers: convert paths with
 ``analyzer.snapshot.base.display`` first). Bytes values are not JSON: convert them before.
 
-Floats are written as orjson writes them (Rust ``ryu`` layout: ``1e16``, ``1.5e-7``,
-``0.00001``), not as ``repr`` does (``1e+16``, ``1.5e-07``, ``1e-05``).
+Floats are written as orjson writes them (Rust ``ryu`` layout: ``1.5e-7``, ``0.00001``,
+``12340000000.0``), not as ``repr`` does (``1.5e-07``, ``1e-05``). Only floats below
+``FLOAT_LIMIT`` (1e16) in size are accepted: from there on orjson releases disagree (3.8
+writes ``1e16``, 3.13 ``1e+16``), so no fallback could match them all. Below it the
+fallback was checked against orjson 3.8.3 and 3.13.0. Sub-second mtimes are the floats
+our documents hold; callers turn anything larger into text.
 
 ``loads`` reads what Docker wrote the way Go's ``encoding/json`` reads it, since that is
 what decides whether dockerd loads a file: invalid UTF-8 becomes U+FFFD byte by byte, a
@@ -37,6 +41,9 @@ from typing import Any
 from analyzer.errors import ParserLimit
 
 log = logging.getLogger(__name__)
+
+#: Floats from this size on are written differently by different orjson releases.
+FLOAT_LIMIT = 1e16
 
 _INT_MIN = -(1 << 63)
 _INT_MAX = (1 << 64) - 1
@@ -230,6 +237,8 @@ def _check(obj: Any) -> None:
     if kind is float:
         if not math.isfinite(obj):
             raise TypeError(f"not a finite float: {obj!r}")
+        if abs(obj) >= FLOAT_LIMIT:
+            raise TypeError(f"float too large to be written the same by every orjson: {obj!r}")
         return
     if kind is str:
         _check_text(obj)

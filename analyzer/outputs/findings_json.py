@@ -271,8 +271,9 @@ def _plain_map(values: Mapping[str, object], text: Callable[[str], str]) -> dict
 def _plain(value: object, text: Callable[[str], str]) -> Any:
     """Return ``value`` as plain JSON: bytes as display text, enums by their value.
 
-    A float that is not finite, an integer past 64 bits, or any other type becomes text, so
-    that one odd value in a free-form map cannot stop the report.
+    A float that is not finite or not below ``jsonio.FLOAT_LIMIT``, an integer past 64 bits,
+    or any other type becomes text, so that one odd value in a free-form map cannot stop
+    the report.
     """
     if isinstance(value, enum.Enum):
         return _plain(value.value, text)
@@ -281,7 +282,8 @@ def _plain(value: object, text: Callable[[str], str]) -> Any:
     if isinstance(value, int):
         return int(value) if _INT_MIN <= value <= _INT_MAX else str(int(value))
     if isinstance(value, float):
-        return float(value) if math.isfinite(value) else repr(float(value))
+        return (float(value) if math.isfinite(value) and abs(value) < jsonio.FLOAT_LIMIT
+                else repr(float(value)))
     if isinstance(value, str):
         return text(value)
     if isinstance(value, bytes):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -621,3 +622,17 @@ def test_findings_json_non_utf8_destination_has_exact_bytes_base64() -> None:
     assert entry["destination"] == "/etc/caf\\xe9.conf"
     assert base64.b64decode(entry["destination_bytes"]) == b"/etc/caf\xe9.conf"
     assert "destination_bytes" not in document["containers"][4]["findings"][0]
+
+
+def test_findings_json_odd_numbers_in_a_free_map_become_text(tmp_path: Path) -> None:
+    result = rich_result()
+    (mount,) = [m for c in result.containers for m in c.mounts][:1]
+    mount.host = {"mtime": 1.5e18, "atime": math.nan, "ino": 1 << 70, "ctime": 1700000000.25}
+
+    write_findings(result, tmp_path / "findings.json", repair_lines=plain_lines)
+
+    written = jsonio.loads((tmp_path / "findings.json").read_bytes())
+    (entry,) = [m for c in written["containers"] for m in c["mounts"]
+                if "ino" in m["host"]]
+    assert entry["host"] == {"atime": "nan", "ctime": 1700000000.25,
+                             "ino": "1180591620717411303424", "mtime": "1.5e+18"}
