@@ -328,7 +328,12 @@ def test_docker28_repair_applies_automatic_only_then_the_choice(
 
     first = _run_sh(script, "--apply", *roots)
 
-    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.returncode == 1, first.stdout + first.stderr  # two findings wait
+    assert (
+        "  F-960c082d54: --choose one of R-960c082d54-1 R-960c082d54-2\n"
+        "  F-6f2ed3f99b: --choose one of R-6f2ed3f99b-1 R-6f2ed3f99b-2\n"
+        "Finished: nothing was skipped, but the findings above still need you.\n"
+        "Undo log and undo.sh: ") in first.stdout
     assert not settings_stub.exists()
     assert abc_stub.is_file() and abc_stub.stat().st_size == 0
     assert web_source.is_dir() and os.listdir(web_source) == []
@@ -336,7 +341,9 @@ def test_docker28_repair_applies_automatic_only_then_the_choice(
 
     second = _run_sh(script, "--apply", "--choose", "R-960c082d54-2", *roots)
 
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 1, second.stdout + second.stderr  # proj-web-1 still waits
+    assert "  F-6f2ed3f99b: --choose one of" in second.stdout
+    assert "F-960c082d54: --choose" not in second.stdout
     assert not abc_stub.exists() and not abc_stub.is_symlink()
     assert "nothing to do: remove the empty file" in second.stdout
     assert web_source.is_dir() and (root / "test/mount/abc").is_dir()
@@ -415,7 +422,9 @@ def test_docker26_repair_apply_leaves_layers_alone(scan26: ScanRun, tmp_path: Pa
     run = _run_sh(scan26.out / "repair.sh", "--apply", "--host-root", str(root),
                   "--data-root", str(data_root))
 
-    assert run.returncode == 0, run.stdout + run.stderr
+    # Every repair that would change a layer is manual here (no anchor): all three wait.
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.count(": --choose one of ") == 3
     assert (snaps / "3/fs/abc").is_file()
     assert (snaps / "5/fs/etc/settings.conf").is_file()
     assert os.listdir(snaps / "9/fs") == []

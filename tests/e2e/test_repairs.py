@@ -297,8 +297,52 @@ def test_rescan_gives_the_same_ids(world: World, repaired: dict[str, Any]) -> No
     assert second == first
 
 
+def _unrepaired(scan2: dict[str, Any], chosen: set[str]) -> tuple[list[str], list[str]]:
+    """Return (waiting, left): the ids of findings that no automatic or chosen repair
+    covers, those offering a scripted repair first, those with instructions only second."""
+    waiting: list[str] = []
+    left: list[str] = []
+    for report in [*scan2["containers"], {"findings": scan2["findings"]}]:
+        for finding in report["findings"]:
+            repairs = finding["repairs"]
+            if not repairs or any(r["automatic"] or r["id"] in chosen for r in repairs):
+                continue
+            scripted = any(r["action"] != "manual" for r in repairs)
+            (waiting if scripted else left).append(finding["id"])
+    return waiting, left
+
+
+def _listed(stdout: str, heading: str) -> list[str]:
+    """Return the finding ids the script lists under ``heading`` at its end."""
+    if heading not in stdout:
+        return []
+    block = stdout.split(heading, 1)[1].split("\n")[1:]
+    ids = []
+    for line in block:
+        if not line.startswith("  F-"):
+            break
+        ids.append(line.split(":", 1)[0].strip())
+    return ids
+
+
+def _assert_only_the_unchosen_left(run: Any, repaired: dict[str, Any]) -> None:
+    """The run did all it could: what it lists at its end is exactly what no automatic or
+    chosen repair covers, and those that wait for a choice are the ambiguous ones left."""
+    scan2 = repaired["scan2"]
+    chosen = {repair_id(scan2, name, code, action) for name, code, action in CHOICES}
+    waiting, left = _unrepaired(scan2, chosen)
+    names = {f["id"]: c["name"] for c in scan2["containers"] for f in c["findings"]}
+
+    assert run.returncode == 1, run.stdout
+    assert "SKIPPED" not in run.stdout
+    assert _listed(run.stdout, "repair fits which story):") == waiting
+    assert _listed(run.stdout, "Left to do by hand: no script step can repair these") == left
+    assert waiting and left  # vanished-tmp-file waits; zero-byte-json is left by hand
+    assert {names[f] for f in waiting} <= set(STILL_BROKEN)
+
+
 def test_dry_run_changes_nothing(repaired: dict[str, Any]) -> None:
-    assert repaired["dry_run"].returncode == 0, repaired["dry_run"].stdout
+    _assert_only_the_unchosen_left(repaired["dry_run"], repaired)
     assert repaired["after_dry_run"] == repaired["before_b"]
 
 
@@ -308,14 +352,15 @@ def test_apply_changes_only_the_repair_targets(world: World, repaired: dict[str,
     parents = {t.rsplit("/", 1)[0] for t in targets}
     quarantine = "var/lib/docker/docker-analyzer-quarantine"
 
-    assert repaired["apply_b"].returncode == 0, repaired["apply_b"].stdout
+    _assert_only_the_unchosen_left(repaired["apply_b"], repaired)
     assert {p for p in diff if not p.startswith(quarantine)} <= targets | parents
     assert targets <= diff
 
 
 def test_second_apply_is_a_no_op(repaired: dict[str, Any]) -> None:
-    assert repaired["again"].returncode == 0, repaired["again"].stdout
+    _assert_only_the_unchosen_left(repaired["again"], repaired)
     assert "nothing to do" in repaired["again"].stdout
+    assert "    done: " not in repaired["again"].stdout
 
 
 @pytest.mark.parametrize("name", REPAIRED)
@@ -423,7 +468,9 @@ def test_seed_blog_scenario_end_to_end(engine_factory: Any,
                                 "file at /abc")
     assert [(r["action"], r["automatic"]) for r in (restore, remove)] == [
         ("restore_host_kind", False), ("remove_stale_stub", False)]
-    assert untouched.returncode == 0 and after_plain_apply == before
+    assert untouched.returncode == 1 and after_plain_apply == before  # it waits for a choice
+    assert (f"  {finding['id']}: --choose one of {restore['id']} {remove['id']}\n"
+            in untouched.stdout)
     assert chosen.returncode == 0, chosen.stdout
     assert stub_after is False
     assert started == (True, "")

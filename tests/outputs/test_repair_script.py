@@ -8,6 +8,7 @@ script would.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import stat
@@ -37,6 +38,7 @@ from analyzer.checks.model import (
 from analyzer.outputs.findings_json import to_document
 from analyzer.outputs.repair_script import render_repair_script, render_undo_script, repair_lines
 from analyzer.snapshot.base import display
+from tests.hostile.helpers import REPO, SEED_TAR, extract_seed
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the script runs as root")
 
@@ -774,10 +776,23 @@ def test_repair_script_for_a_tarball_scan_needs_the_roots(
     world: World, tmp_path: Path, shell: str
 ) -> None:
     script = write_script(world, tmp_path, roots_known=False)
+    before = tree(world.data, world.host)
 
-    proc = run(shell, script)
-    assert proc.returncode == 2
-    assert "the data root is needed: give --data-root DIR" in out(proc)
+    dry = run(shell, script)  # a dry run shows the plan, marked as not checked
+    assert dry.returncode == 0, out(dry)
+    assert "(not checked: the data root is not known)" in out(dry)
+    assert out(dry).endswith(
+        "Not checked against the disk: the scan read a snapshot. Run again with --data-root "
+        "DIR\n(where the roots are on this machine) to check every target before --apply.\n"
+        "Finished: nothing was skipped.\n")
+
+    refused = run(shell, script, "--apply", "--choose", world.ids["host_rmdir"])
+    assert refused.returncode == 2
+    assert out(refused) == (
+        "repair.sh: the scan read a snapshot, so give where its roots are on this machine: "
+        "--data-root DIR --host-root DIR (for example --host-root /mnt/sysimage --data-root "
+        "/mnt/sysimage/var/lib/docker)\n")
+    assert tree(world.data, world.host) == before
 
     proc = run(
         shell, script, "--data-root", str(world.data), "--apply", "--only", world.ids["file"]
@@ -785,9 +800,10 @@ def test_repair_script_for_a_tarball_scan_needs_the_roots(
     assert proc.returncode == 0, out(proc)
     assert not (world.data / os.fsdecode(UPPER_A) / "abc").exists()
 
-    proc = run(shell, script, "--data-root", str(world.data), "--choose", world.ids["host_rmdir"])
+    proc = run(shell, script, "--data-root", str(world.data), "--apply", "--choose",
+               world.ids["host_rmdir"])
     assert proc.returncode == 2
-    assert "the host root is needed: give --host-root DIR" in out(proc)
+    assert "give where its roots are on this machine: --host-root DIR (" in out(proc)
 
 
 def _fake_dockerd(data: Path, *, namespaced_at: str | None = None) -> subprocess.Popen[bytes]:
@@ -891,3 +907,34 @@ def test_repair_script_runs_under_bash(world: World, tmp_path: Path) -> None:
     assert proc.returncode == 0, out(proc)
     assert not (world.data / os.fsdecode(UPPER_A) / "abc").exists()
     assert (world.data / os.fsdecode(UPPER_A) / "etc/nginx/conf.d").is_dir()
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_repair_script_lists_findings_that_wait_for_a_choice(tmp_path: Path, shell: str) -> None:
+    """The seed sample's one finding has no automatic repair: a run without --choose does
+    nothing for it and must say so, not end as if everything were done."""
+    seed = extract_seed(tmp_path / "seed")
+    out_dir = tmp_path / "scan"
+    subprocess.run([sys.executable, "-m", "analyzer", "scan", str(SEED_TAR), "--out",
+                    str(out_dir)], cwd=REPO, capture_output=True, check=False)
+    finding = json.loads((out_dir / "findings.json").read_bytes())["containers"][0][
+        "findings"][0]
+    fid, (first, second) = finding["id"], [r["id"] for r in finding["repairs"]]
+    roots = ("--host-root", str(seed.root), "--data-root", str(seed.data))
+    waiting = (f"Waiting for your choice: nothing was done for these findings (the report "
+               f"says which\nrepair fits which story):\n  {fid}: --choose one of {first} "
+               f"{second}\nFinished: nothing was skipped, but the findings above still need "
+               "you.\n")
+
+    dry = run(shell, out_dir / "repair.sh", *roots)
+    applied = run(shell, out_dir / "repair.sh", "--apply", *roots)
+
+    assert (dry.returncode, applied.returncode) == (1, 1)
+    assert out(dry).endswith("\n\n" + waiting)
+    assert out(applied).endswith("\n\n" + waiting)
+    assert (seed.root / "test/mount/abc").is_dir()  # nothing was done without a choice
+
+    chosen = run(shell, out_dir / "repair.sh", "--apply", "--choose", second, *roots)
+
+    assert chosen.returncode == 0, out(chosen)
+    assert "Waiting for your choice" not in out(chosen)

@@ -25,8 +25,9 @@
 # dockerd serves the data root (it could start the container again).
 # Every change is recorded in <data-root>/docker-analyzer-quarantine/20260101T000000Z/undo.log;
 # undo.sh in the same folder reverts them (also a dry run unless given --apply).
-# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused or
-# repairs to do by hand remain, 2 bad arguments.
+# Exit status: 0 nothing left to do or would do, 1 something was skipped or refused,
+# repairs to do by hand remain, or a finding waits for a --choose or for you, 2 bad
+# arguments.
 
 set -u
 set -f
@@ -67,6 +68,14 @@ R_LAST_DIR=
 C_OK=
 C_BAD=
 DAEMON_STATE=
+STEP_ROOT=
+UNCHECKED=
+WAITING=
+LEFT=
+CUR_F=
+CUR_TITLE=
+CUR_OPTS=
+CUR_SCRIPTED=0
 # --- shared helpers (repair.sh and undo.sh) -------------------------------------------
 
 say() {
@@ -246,13 +255,20 @@ for _f in $ALL_FINDINGS; do
 	in_list host "$PLAN_R" && NEED_HOST=1
 done
 
+# A root the run needs but nobody named (the scan read a snapshot): --apply stops and names
+# every one of them; a dry run goes on and marks each step it could not check.
+_missing=
+[ "$NEED_DATA" = 0 ] || [ -n "${OPT_DATA_ROOT:-$ANALYSED_DATA_ROOT}" ] || _missing="--data-root DIR"
+[ "$NEED_HOST" = 0 ] || [ -n "${OPT_HOST_ROOT:-$ANALYSED_HOST_ROOT}" ] ||
+	_missing="${_missing:+$_missing }--host-root DIR"
+if [ -n "$_missing" ] && [ "$APPLY" = 1 ]; then
+	die "the scan read a snapshot, so give where its roots are on this machine: $_missing (for example --host-root /mnt/sysimage --data-root /mnt/sysimage/var/lib/docker)"
+fi
+
 # Resolve a root to its pwd -P form; every step compares against it.
 resolve_root() {
 	# $1 what (data|host) $2 given $3 needed
-	if [ -z "$2" ]; then
-		[ "$3" = 0 ] || die "the $1 root is needed: give --$1-root DIR (the scan read a snapshot)"
-		return 0
-	fi
+	[ -n "$2" ] || return 0
 	if ! _p=$(cd -P -- "$2" 2>/dev/null && pwd -P); then
 		[ "$3" = 0 ] || die "the $1 root cannot be entered: $(printf '%s' "$2" | tr -c ' -~' '?')"
 		return 0
@@ -381,8 +397,27 @@ container_begin() {
 	say "== container $2 ($1)"
 }
 
+# A finding in scope with no repair picked (none automatic, none chosen) waits for the
+# admin: it is listed at the end with its choices, and the run does not end as if done.
+# One whose repairs are all instructions (no step a script could do) is left to do by hand.
+finding_waits() {
+	if [ -n "$CUR_F" ] && [ -n "$CUR_OPTS" ]; then
+		if [ "$CUR_SCRIPTED" = 1 ]; then
+			WAITING="$WAITING
+  $CUR_F: --choose one of$CUR_OPTS"
+		else
+			LEFT="$LEFT
+  $CUR_F: $CUR_TITLE"
+		fi
+	fi
+	CUR_F=
+	CUR_OPTS=
+	CUR_SCRIPTED=0
+}
+
 finding_begin() {
 	# $1 finding id $2 severity $3 title (escaped)
+	finding_waits
 	F_ON=1
 	if [ -n "$ONLY" ] && ! in_list "$1" "$ONLY"; then F_ON=0; fi
 	say ""
@@ -393,11 +428,16 @@ finding_begin() {
 	fi
 	say "$1 [$2] $3"
 	pick_for "$1"
+	[ -n "$PICK" ] || { CUR_F=$1; CUR_TITLE=$3; }
 }
 
 repair_begin() {
 	# $1 repair id $2 automatic (1|0) $3 title (escaped) $4 scripted steps (1|0)
 	if [ "$2" = 1 ]; then _tag="[automatic]"; else _tag="[choose with --choose $1]"; fi
+	if [ -n "$CUR_F" ]; then
+		CUR_OPTS="$CUR_OPTS $1"
+		[ "${4:-1}" = 0 ] || CUR_SCRIPTED=1
+	fi
 	R_ON=0
 	R_PENDING=0
 	R_LAST_DIR=
@@ -432,6 +472,7 @@ step_begin() {
 	# $1 what the step does (escaped) $2 root $3 shown path (escaped)
 	if [ "$2" = data ]; then _root_shown="<data-root>"; else _root_shown="<host-root>"; fi
 	STEP="$1 $_root_shown/$3"
+	STEP_ROOT=$2
 	case $R_ON in
 	0) say "    - $STEP"; return 1 ;;
 	2) say "    - $STEP: not attempted (see above)"; return 1 ;;
@@ -448,11 +489,21 @@ step_skip() {
 # A step whose folder does not exist yet may depend on an earlier step of the same
 # repair that a dry run only announced.
 step_unreachable() {
-	if [ "$APPLY" = 0 ] && [ "$R_PENDING" = 1 ]; then
+	if [ "$APPLY" = 0 ] && ! root_dir "$STEP_ROOT"; then
+		say "    would $STEP (not checked: the $STEP_ROOT root is not known)"
+		unchecked "$STEP_ROOT"
+		R_PENDING=1
+	elif [ "$APPLY" = 0 ] && [ "$R_PENDING" = 1 ]; then
 		say "    would $STEP (after the steps above)"
 	else
 		step_skip "$WHY"
 	fi
+}
+
+# Remember that a dry run could not check something against the disk: which root it lacked.
+unchecked() {
+	case $UNCHECKED in *"--$1-root"*) return 0 ;; esac
+	UNCHECKED="$UNCHECKED --$1-root DIR"
 }
 
 step_would() {
@@ -504,6 +555,11 @@ layer_mounted() {
 check_container() {
 	# $1 short id $2 parent $3 ./name $4 mount id $5 mount point suffix
 	[ "$R_ON" = 1 ] || return 0
+	if [ "$APPLY" = 0 ] && ! root_dir data; then
+		say "    not checked: container $1 is the one analysed and is not running (the data root is not known)"
+		unchecked data
+		return 0
+	fi
 	if in_list "$1" "$C_OK"; then return 0; fi
 	if in_list "$1" "$C_BAD"; then
 		say "    SKIPPED: container $1 failed its checks (see above)"
@@ -579,6 +635,11 @@ EOF
 
 check_daemon_stopped() {
 	[ "$R_ON" = 1 ] || return 0
+	if [ "$APPLY" = 0 ] && [ -z "$DATA_P" ]; then
+		say "    not checked: no dockerd serves the data root (the data root is not known)"
+		unchecked data
+		return 0
+	fi
 	if [ -z "$DAEMON_STATE" ]; then
 		DAEMON_PID=
 		if [ -z "$DATA_P" ]; then
@@ -1114,9 +1175,28 @@ remove_empty_file data 'overlay2/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc930
 
 # --- summary ----------------------------------------------------------------------------
 
+finding_waits
 say ""
+if [ -n "$UNCHECKED" ]; then
+	say "Not checked against the disk: the scan read a snapshot. Run again with$UNCHECKED"
+	say "(where the roots are on this machine) to check every target before --apply."
+fi
+if [ -n "$WAITING" ]; then
+	say "Waiting for your choice: nothing was done for these findings (the report says which"
+	say "repair fits which story):$WAITING"
+fi
+if [ -n "$LEFT" ]; then
+	say "Left to do by hand: no script step can repair these (the report says what to do):$LEFT"
+fi
 if [ "$MANUAL" = 1 ]; then
 	say "Repairs to do by hand remain (see BY HAND above); this script did not do them."
+fi
+if [ -n "$WAITING$LEFT" ] && [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
+	say "Finished: nothing was skipped, but the findings above still need you."
+	if [ -n "$QDIR" ]; then
+		say "Undo log and undo.sh: $QDIR"
+	fi
+	exit 1
 fi
 if [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
 	say "Finished: nothing was skipped."
