@@ -19,7 +19,7 @@ import typer
 
 from analyzer import __version__, jsonio
 from analyzer.checks.model import Finding, ScanResult, Severity, Verdict
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, LocateError
 from analyzer.scan import Scan, ScanRequest, run_scan
 from analyzer.snapshot.base import display
 
@@ -91,6 +91,10 @@ def _scan(root: Path, data_root: str | None, host_root: str | None, now: datetim
         raise _fail(f"{display(str(root))} does not exist")
     try:
         return run_scan(ScanRequest(root, data_root, host_root), now)
+    except LocateError as error:
+        shown = display(str(root))
+        raise _fail(f"{shown}: {error}. Paths are shown inside {shown}; if Docker's state is "
+                    "elsewhere, give --data-root DIR (and --host-root DIR)") from None
     except AnalyzerError as error:
         raise _fail(str(error)) from None
 
@@ -119,11 +123,13 @@ def scan(
         raise _fail(str(error)) from None
 
     from analyzer.outputs.repair_script import repair_lines
-    from analyzer.outputs.terminal import details_text, summary_text
+    from analyzer.outputs.terminal import details_text, summary_text, written_lines
 
-    typer.echo(summary_text(done.result, out_dir=folder))
-    if details:
+    if details:  # everything, then where it was written: the last lines a shell shows
         typer.echo(details_text(done.result, repair_lines=repair_lines))
+        typer.echo("\n".join(written_lines(folder)))
+    else:
+        typer.echo(summary_text(done.result, out_dir=folder))
     raise typer.Exit(exit_status(done.result))
 
 

@@ -37,7 +37,7 @@ from analyzer.docker.drivers.overlay2 import Overlay2Driver
 from analyzer.docker.engine_errors import UNRECOGNISED, EngineError, names_mount
 from analyzer.docker.facts import ContainerFacts, FactFinder, MountFacts
 from analyzer.docker.hostview import HostView
-from analyzer.docker.locate import Location, locate
+from analyzer.docker.locate import Location, holds_more_than, locate
 from analyzer.docker.models import Container
 from analyzer.snapshot import Snapshot, open_snapshot
 from analyzer.snapshot.base import display
@@ -143,6 +143,24 @@ def _locate(snapshot: Snapshot, request: ScanRequest) -> tuple[Location, Path | 
             kwargs[f"{key}_snapshot"] = open_snapshot(path)
             kwargs[f"{key}_root"] = b""
     location = locate(snapshot, **kwargs)  # type: ignore[arg-type]
+    if base is not None and request.host_root is None and location.host_root is None \
+            and location.data_root.base == b"":
+        around, why_not = _host_around(base, location)
+        if around is None:
+            location = replace(location, host_rule=f"no host root: ROOT is Docker's data root "
+                               f"itself and {why_not}; give --host-root DIR to check the "
+                               "bind sources")
+        else:
+            data_rule = location.data_rule
+            host, kwargs["host_snapshot"], kwargs["host_root"] = around[0], around[1], b""
+            kwargs.setdefault("data_root", b"")
+            location = replace(
+                locate(snapshot, **kwargs),  # type: ignore[arg-type]
+                data_rule=data_rule,
+                host_rule=f"inferred: Docker recorded its data root as "
+                          f"{location.recorded_data_root} and ROOT is {display(str(base))}, "
+                          f"so the host root is {display(str(host))}")
+            live["host"] = host
     # Name the options as the user typed them, not as paths inside a snapshot.
     if request.data_root is not None:
         location = replace(location, data_rule=f"given with --data-root {request.data_root}")
@@ -153,6 +171,29 @@ def _locate(snapshot: Snapshot, request: ScanRequest) -> tuple[Location, Path | 
         if location.host_root is not None and live["host"] is None:
             live["host"] = Path(base, os.fsdecode(location.host_root.base))
     return location, live["data"], live["host"]
+
+
+def _host_around(base: Path, location: Location) -> tuple[tuple[Path, Snapshot] | None, str]:
+    """Return the host root around a directory ROOT that is itself the data root, or why
+    there is none.
+
+    ``/mnt/sysimage/var/lib/docker`` given as ROOT, with every container recording
+    ``/var/lib/docker``, gives ``/mnt/sysimage`` (``/`` on a live host). The folder must
+    hold more than the path down to the data root, as for a host root found inside ROOT.
+    """
+    recorded = location.recorded_data_root
+    if not recorded.startswith("/"):
+        return None, "its containers do not agree on where it lay on their host"
+    tail = Path(recorded).parts[1:]
+    if not tail or base.parts[-len(tail):] != tail:
+        return None, (f"Docker recorded it as {display(recorded)}, which "
+                      f"{display(str(base))} does not end with")
+    host = Path(*base.parts[: len(base.parts) - len(tail)])
+    snapshot = open_snapshot(host)
+    if not holds_more_than(snapshot, b"", [os.fsencode(part) for part in tail]):
+        snapshot.close()
+        return None, f"{display(str(host))} holds nothing but the path down to it"
+    return (host, snapshot), ""
 
 
 def drivers_for(location: Location) -> dict[str, Driver]:

@@ -62,3 +62,68 @@ def test_scan_cli_a_container_the_engine_skips_exits_1(
     assert skipped["code"] == "container_skipped"
     (reason,) = [e["value"] for e in skipped["evidence"] if e["label"] == "Why"]
     assert reason.startswith(why)
+
+
+def test_scan_cli_details_prints_everything_once_then_where_it_went(
+        host: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    result = CliRunner().invoke(app, ["scan", str(host), "--out", str(out), "--details"])
+
+    text = result.stdout
+    assert result.exit_code == 1
+    assert text.count("Containers: 1 broken, 0 degraded, 1 healthy, 0 not analysed") == 1
+    assert "BROKEN CONTAINERS (WILL NOT START)" in text
+    assert "Run again with --details" not in text
+    assert text.endswith(f"Written to {out}:\n  {out}/report.html\n  {out}/findings.json\n"
+                         f"  {out}/repair.sh\n")
+
+
+def _findings_of(out: Path) -> list[tuple[str, str, str]]:
+    document = json.loads((out / "findings.json").read_bytes())
+    return sorted((c["name"], c["verdict"], f["code"]) for c in document["containers"]
+                  for f in c["findings"] or [{"code": ""}])
+
+
+def test_scan_cli_data_root_as_root_infers_the_host_root_around_it(
+        host: Path, tmp_path: Path) -> None:
+    status, _ = _scan(host, tmp_path / "whole")
+    status_data, document = _scan(host / "var/lib/docker", tmp_path / "data")
+
+    assert (status, status_data) == (1, 1)
+    assert document["host_root"] == {
+        "path": str(host),
+        "rule": "inferred: Docker recorded its data root as /var/lib/docker and ROOT is "
+                f"{host}/var/lib/docker, so the host root is {host}"}
+    assert _findings_of(tmp_path / "data") == _findings_of(tmp_path / "whole")
+    script = (tmp_path / "data" / "repair.sh").read_text()
+    assert f"ANALYSED_HOST_ROOT='{host}'\n" in script
+    assert f"ANALYSED_DATA_ROOT='{host}/var/lib/docker'\n" in script
+
+
+def test_scan_cli_data_root_copied_elsewhere_has_no_host_root(host: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy" / "docker-state"
+    shutil.copytree(host / "var/lib/docker", copy, symlinks=True)
+
+    status, document = _scan(copy, tmp_path / "out")
+
+    assert status == 3  # the binds cannot be checked
+    assert document["host_root"] == {
+        "path": None,
+        "rule": "no host root: ROOT is Docker's data root itself and Docker recorded it as "
+                f"/var/lib/docker, which {copy} does not end with; give --host-root DIR to "
+                "check the bind sources"}
+
+
+def test_scan_cli_data_root_alone_in_its_folders_has_no_host_root(
+        host: Path, tmp_path: Path) -> None:
+    alone = tmp_path / "alone"
+    shutil.copytree(host / "var/lib/docker", alone / "var/lib/docker", symlinks=True)
+
+    status, document = _scan(alone / "var/lib/docker", tmp_path / "out")
+
+    assert status == 3
+    assert document["host_root"] == {
+        "path": None,
+        "rule": f"no host root: ROOT is Docker's data root itself and {alone} holds nothing "
+                "but the path down to it; give --host-root DIR to check the bind sources"}

@@ -94,7 +94,8 @@ class Location:
     ``engine_data_root`` is the data root as dockerd itself names it (``/var/lib/docker``,
     or ``/var/lib/docker/100000.100000`` under userns-remap): the prefix of every path it
     records and of ``GraphDriver.Data``. ``userns_remap`` is the ``<uid>.<gid>`` folder the
-    data root was taken from, or ``""``.
+    data root was taken from, or ``""``. ``recorded_data_root`` is the data root every
+    container recorded in its absolute paths, or ``""`` when none did or they disagree.
     """
 
     data_root: Root
@@ -106,6 +107,7 @@ class Location:
     candidates: tuple[Candidate, ...] = ()
     daemon_config: dict[str, object] = field(default_factory=dict)
     userns_remap: str = ""
+    recorded_data_root: str = ""
 
 
 @dataclass(slots=True)
@@ -179,6 +181,7 @@ def locate(
         candidates=tuple(finder.candidates),
         daemon_config=config.daemon_config,
         userns_remap=remap,
+        recorded_data_root=next(iter(recorded)) if len(recorded) == 1 else "",
     )
 
 
@@ -241,7 +244,7 @@ def _infer_host(data: Root, recorded: Counter[str], finder: _Finder) -> tuple[Ro
         )
 
     base = join(*found_parts[: len(found_parts) - len(engine_parts)])
-    if not _holds_more_than(data.snapshot, base, found_parts[len(split(base)):]):
+    if not holds_more_than(data.snapshot, base, found_parts[len(split(base)):]):
         return None, (
             f"no host root: the snapshot holds nothing at /{display(base)} but the path to "
             f"the data root {engine}, so bind sources cannot be looked up"
@@ -254,8 +257,12 @@ def _infer_host(data: Root, recorded: Counter[str], finder: _Finder) -> tuple[Ro
     return Root(data.snapshot, base), rule
 
 
-def _holds_more_than(snapshot: Snapshot, base: bytes, chain: list[bytes]) -> bool:
-    """Return whether any folder from ``base`` down ``chain`` holds a sibling of the chain."""
+def holds_more_than(snapshot: Snapshot, base: bytes, chain: list[bytes]) -> bool:
+    """Return whether any folder from ``base`` down ``chain`` holds a sibling of the chain.
+
+    A host root that holds only the path to its data root has no bind sources to look up.
+    Reads metadata only.
+    """
     here = base
     for name in chain:
         try:

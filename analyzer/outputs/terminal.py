@@ -62,10 +62,15 @@ def summary_text(result: ScanResult, *, out_dir: Path | None = None) -> str:
             lines += _indent(text, "  - ", "    ")
 
     if out_dir is not None:
-        lines += ["", f"Written to {display(str(out_dir))}:"]
-        lines += [f"  {display(str(out_dir / name))}" for name in OUTPUT_FILES]
+        lines += ["", *written_lines(out_dir)]
         lines.append("Run again with --details to read every finding and its repair lines.")
     return "\n".join(lines) + "\n"
+
+
+def written_lines(out_dir: Path) -> list[str]:
+    """Return the lines naming the output folder and the files written into it."""
+    return [f"Written to {display(str(out_dir))}:",
+            *(f"  {display(str(out_dir / name))}" for name in OUTPUT_FILES)]
 
 
 def details_text(result: ScanResult, *, repair_lines: RepairLines) -> str:
