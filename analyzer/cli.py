@@ -41,17 +41,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"docker-analyzer {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main_options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Diagnose, offline, why Docker containers will not start, and write a report and a
+    repair script for a person to review."""
+
 RootArg = Annotated[Path, typer.Argument(
-    help="A Docker data root, a host root (a mounted disk, or /), or a .tar/.tar.gz "
-         "snapshot of either.", show_default=False)]
+    metavar="ROOT", help="A Docker data root, a host root (a mounted disk, or /), or a "
+                         ".tar/.tar.gz snapshot of either.", show_default=False)]
 DataRootOpt = Annotated[str | None, typer.Option(
-    "--data-root", help="Docker's data root, when it is not found by itself: a path on this "
-                        "machine, or inside the archive for a tarball.")]
+    "--data-root", metavar="DIR",
+    help="Docker's data root, when it is not found by itself: a path on this machine, or "
+         "inside the archive for a tarball.")]
 HostRootOpt = Annotated[str | None, typer.Option(
-    "--host-root", help="The host's root file system (where bind sources live): a path on "
-                        "this machine, or inside the archive for a tarball.")]
-VerboseOpt = Annotated[int, typer.Option("-v", "--verbose", count=True,
-                                         help="More detail on stderr (twice for debug).")]
+    "--host-root", metavar="DIR",
+    help="The host's root file system (where bind sources live): a path on this machine, "
+         "or inside the archive for a tarball.")]
+VerboseOpt = Annotated[int, typer.Option("-v", "--verbose", count=True, metavar="",
+                                         show_default=False,
+                                         help="More detail on stderr; -vv for debug.")]
 QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on stderr.")]
 
 
@@ -103,7 +122,7 @@ def _scan(root: Path, data_root: str | None, host_root: str | None, now: datetim
 def scan(
     root: RootArg,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Where to write report.html, findings.json and repair.sh "
+        "--out", "-o", metavar="DIR", help="Where to write report.html, findings.json and repair.sh "
                             "(default: reports/<snapshot>-<UTC time>/).")] = None,
     data_root: DataRootOpt = None,
     host_root: HostRootOpt = None,
@@ -175,7 +194,7 @@ def exit_status(result: ScanResult) -> int:
 def inspect(
     root: RootArg,
     container: Annotated[str | None, typer.Argument(
-        help="A container name or id (a unique prefix is enough); all when omitted.",
+        metavar="CONTAINER", help="A container name or id (a unique prefix is enough); all when omitted.",
         show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     data_root: DataRootOpt = None,
@@ -331,7 +350,7 @@ def terminal_json(data: bytes) -> str:
 def collect(
     root: RootArg,
     out: Annotated[Path, typer.Option(
-        "--out", "-o", help="The tarball to write (.tar.gz); it must not exist yet and must "
+        "--out", "-o", metavar="FILE", help="The tarball to write (.tar.gz); it must not exist yet and must "
                             "lie outside the evidence.", show_default=False)],
     data_root: DataRootOpt = None,
     host_root: HostRootOpt = None,
@@ -365,13 +384,13 @@ def collect(
 @app.command()
 def examples(
     out: Annotated[Path, typer.Option(
-        "--out", help="The folder of the examples; one sub-folder per sample.")] = Path(
+        "--out", metavar="DIR", help="The folder of the examples; one sub-folder per sample.")] = Path(
         "reports/examples"),
     samples: Annotated[Path, typer.Option(
-        "--samples", help="The folder holding the sample tarballs (*.tar.gz).")] = Path(
+        "--samples", metavar="DIR", help="The folder holding the sample tarballs (*.tar.gz).")] = Path(
         "samples"),
     clock: Annotated[str, typer.Option(
-        "--clock", help="The fixed UTC time written into the examples.")] = EXAMPLES_CLOCK,
+        "--clock", metavar="TIME", help="The fixed UTC time written into the examples.")] = EXAMPLES_CLOCK,
     quiet: QuietOpt = False,
 ) -> None:
     """Regenerate reports/examples/<sample>/ from the bundled samples, byte for byte."""

@@ -127,3 +127,20 @@ def test_scan_cli_data_root_alone_in_its_folders_has_no_host_root(
         "path": None,
         "rule": f"no host root: ROOT is Docker's data root itself and {alone} holds nothing "
                 "but the path down to it; give --host-root DIR to check the bind sources"}
+
+
+def test_cli_version_option_and_subcommand_agree() -> None:
+    from analyzer import __version__
+
+    for args in (["--version"], ["version"]):
+        result = CliRunner().invoke(app, args)
+        assert (result.exit_code, result.stdout) == (0, f"docker-analyzer {__version__}\n")
+
+
+@pytest.mark.parametrize("command", ["scan", "inspect", "collect", "examples"])
+def test_cli_help_shows_no_value_after_a_flag(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=100)
+
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and "<int>" not in result.stdout
+    assert "DIR" in result.stdout
