@@ -122,8 +122,9 @@ def _scan(root: Path, data_root: str | None, host_root: str | None, now: datetim
 def scan(
     root: RootArg,
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", metavar="DIR", help="Where to write report.html, findings.json and repair.sh "
-                            "(default: reports/<snapshot>-<UTC time>/).")] = None,
+        "--out", "-o", metavar="DIR",
+        help="Where to write report.html, findings.json and repair.sh (default: "
+             "reports/<snapshot>-<UTC time>/).")] = None,
     data_root: DataRootOpt = None,
     host_root: HostRootOpt = None,
     details: Annotated[bool, typer.Option(
@@ -194,7 +195,8 @@ def exit_status(result: ScanResult) -> int:
 def inspect(
     root: RootArg,
     container: Annotated[str | None, typer.Argument(
-        metavar="CONTAINER", help="A container name or id (a unique prefix is enough); all when omitted.",
+        metavar="CONTAINER",
+        help="A container name or id (a unique prefix is enough); all when omitted.",
         show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     data_root: DataRootOpt = None,
@@ -350,8 +352,9 @@ def terminal_json(data: bytes) -> str:
 def collect(
     root: RootArg,
     out: Annotated[Path, typer.Option(
-        "--out", "-o", metavar="FILE", help="The tarball to write (.tar.gz); it must not exist yet and must "
-                            "lie outside the evidence.", show_default=False)],
+        "--out", "-o", metavar="FILE",
+        help="The tarball to write (.tar.gz); it must not exist yet and must lie outside the "
+             "evidence.", show_default=False)],
     data_root: DataRootOpt = None,
     host_root: HostRootOpt = None,
     verbose: VerboseOpt = 0,
@@ -384,13 +387,15 @@ def collect(
 @app.command()
 def examples(
     out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", help="The folder of the examples; one sub-folder per sample.")] = Path(
+        "--out", metavar="DIR",
+        help="The folder of the examples; one sub-folder per sample.")] = Path(
         "reports/examples"),
     samples: Annotated[Path, typer.Option(
-        "--samples", metavar="DIR", help="The folder holding the sample tarballs (*.tar.gz).")] = Path(
-        "samples"),
+        "--samples", metavar="DIR",
+        help="The folder holding the sample tarballs (*.tar.gz).")] = Path("samples"),
     clock: Annotated[str, typer.Option(
-        "--clock", metavar="TIME", help="The fixed UTC time written into the examples.")] = EXAMPLES_CLOCK,
+        "--clock", metavar="TIME",
+        help="The fixed UTC time written into the examples.")] = EXAMPLES_CLOCK,
     quiet: QuietOpt = False,
 ) -> None:
     """Regenerate reports/examples/<sample>/ from the bundled samples, byte for byte."""
