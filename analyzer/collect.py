@@ -52,6 +52,7 @@ from analyzer.snapshot.base import (
     display,
     join,
     split,
+    whole_seconds,
 )
 from analyzer.snapshot.confine import Root
 from analyzer.snapshot.open import open_snapshot
@@ -593,7 +594,9 @@ def _add(archive: tarfile.TarFile, path: bytes, member: _Member,
     info.mode = stat.mode
     info.uid, info.gid = stat.uid, stat.gid
     info.uname = info.gname = ""
-    info.mtime = int(stat.mtime) if float(stat.mtime).is_integer() else stat.mtime
+    seconds = whole_seconds(stat.mtime)
+    # A time no date holds (a forged nan) is kept as 0: the archive format has no other.
+    info.mtime = 0 if seconds is None else seconds if seconds == stat.mtime else stat.mtime
     pax = dict(records)
     for name, value in sorted(member.xattrs.items()):
         key = "SCHILY.xattr." + name.decode("utf-8", "surrogateescape")

@@ -40,7 +40,7 @@ from analyzer.docker.hostview import HostView
 from analyzer.docker.locate import Location, holds_more_than, locate
 from analyzer.docker.models import Container
 from analyzer.snapshot import Snapshot, open_snapshot
-from analyzer.snapshot.base import display
+from analyzer.snapshot.base import display, whole_seconds
 from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
@@ -389,7 +389,7 @@ def _mount_view(mf: MountFacts) -> MountView:
         if answer.stat is not None:
             host.update(kind=answer.stat.kind.value, size=answer.stat.size,
                         mode=f"{answer.stat.mode:04o}", uid=answer.stat.uid,
-                        gid=answer.stat.gid, mtime=int(answer.stat.mtime))
+                        gid=answer.stat.gid, mtime=whole_seconds(answer.stat.mtime))
         if answer.is_empty_dir is not None:
             host["empty"] = answer.is_empty_dir
         if answer.resolved is not None and answer.resolved.hops:
@@ -402,7 +402,7 @@ def _mount_view(mf: MountFacts) -> MountView:
                                 "provider": mp.provider.describe()}
     if mp.stat is not None:
         point.update(size=mp.stat.size, mode=f"{mp.stat.mode:04o}", uid=mp.stat.uid,
-                     gid=mp.stat.gid, mtime=int(mp.stat.mtime))
+                     gid=mp.stat.gid, mtime=whole_seconds(mp.stat.mtime))
     if mp.problem:
         point["problem"] = mp.problem
     if mp.unknown_reason:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from analyzer.checks.model import Action, Expect, Op, Repair, RootName, Step
 from analyzer.docker.facts import ParentEntry
-from analyzer.snapshot.base import Kind, Stat, display
+from analyzer.snapshot.base import Kind, Stat, display, whole_seconds
 
 
 def split_parent(path: bytes) -> tuple[bytes, bytes]:
@@ -188,11 +188,6 @@ def time_text(mtime: float) -> str:
         return f"{mtime:.0f} seconds since 1970 (out of range)"
     return (f"{when.year:04d}-{when.month:02d}-{when.day:02d} "
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} UTC")
-
-
-def whole_seconds(mtime: float) -> int | None:
-    """Return an mtime a repair step can give back to an entry, or None if it is no number."""
-    return int(mtime) if math.isfinite(mtime) else None
 
 
 def kind_word(stat: Stat | None) -> str:

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from analyzer.checks.model import ScanResult, Verdict
+from analyzer.checks.repairs import time_text
 from analyzer.outputs.findings_json import RepairLines, escape_text, to_document
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def write_report(result: ScanResult, path: Path, *, repair_lines: RepairLines) -
 
 def _environment() -> Environment:
     """Return a jinja2 environment with autoescape on for every template."""
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("analyzer", "outputs/templates"),
         autoescape=True,
         finalize=_finalize,
@@ -87,6 +88,28 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["fact"] = fact_text
+    return environment
+
+
+def fact_text(value: object, key: str = "") -> str:
+    """Show one value of a mount's host or container-side map in words.
+
+    ``True`` -> ``yes``, ``None`` -> ``unknown``, an ``mtime`` as a UTC time, a nested map
+    as ``key value; key value``: ``{"kind": "file", "empty": True}`` -> ``kind file; empty
+    yes``. Text is returned as it is (it was escaped when the document was made).
+    """
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "mtime" and isinstance(value, int):
+        return f"{time_text(value)} ({value})"
+    if isinstance(value, dict):
+        return "; ".join(f"{name} {fact_text(item, name)}" for name, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(fact_text(item) for item in value)
+    return str(value)
 
 
 def _finalize(value: object) -> object:

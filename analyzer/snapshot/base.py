@@ -12,6 +12,7 @@ one place to read to trust that nothing escapes the root.
 from __future__ import annotations
 
 import enum
+import math
 import stat as stat_module
 import unicodedata
 from abc import ABC, abstractmethod
@@ -156,6 +157,17 @@ def join(*parts: bytes) -> bytes:
 def split(path: bytes) -> list[bytes]:
     """Split a relative or absolute path into its non-empty components, keeping ``..``."""
     return [part for part in path.split(b"/") if part and part != b"."]
+
+
+def whole_seconds(mtime: float) -> int | None:
+    """Return a time in whole seconds, or None where it is no time at all.
+
+    A forged PAX record can carry ``nan`` or ``inf``, and ``int()`` raises for both; a
+    time past what 64 bits hold is no time either.
+    """
+    if not math.isfinite(mtime) or not -(1 << 63) <= mtime < (1 << 63):
+        return None
+    return int(mtime)
 
 
 def display(path: bytes | str) -> str:

@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from analyzer.checks.model import Op, RootName
-from analyzer.checks.repairs import remove_stub, time_text, utc, whole_seconds
-from analyzer.snapshot.base import Kind, Stat
+from analyzer.checks.repairs import remove_stub, time_text, utc
+from analyzer.snapshot.base import Kind, Stat, whole_seconds
 
 
 @pytest.mark.parametrize(("mtime", "text"), [
@@ -34,8 +34,9 @@ def test_utc_gives_none_where_no_date_holds_the_time() -> None:
 
 
 def test_whole_seconds_drops_what_is_not_a_number() -> None:
-    assert [whole_seconds(t) for t in (7.9, float(2**62), float("nan"), float("inf"))] == [
-        7, 2**62, None, None]
+    assert [whole_seconds(t) for t in (7.9, -1.5, float(2**62), float(2**63), float("nan"),
+                                       float("inf"), float("-inf"))] == [
+        7, -1, 2**62, None, None, None, None]
 
 
 def test_remove_stub_with_a_nan_mtime_gives_the_step_no_mtime() -> None:

@@ -199,6 +199,27 @@ def test_scan_mtime_past_year_9999_is_shown_not_fatal(tmp_path: Path) -> None:
     assert containers_by_name(tmp_path / "out")["abc-test"]["verdict"] == "broken"
 
 
+@pytest.mark.parametrize("forged", ["nan", "inf", "-inf", "1e300"])
+def test_regression_scan_inspect_and_collect_survive_a_forged_pax_mtime(
+        tmp_path: Path, forged: str) -> None:
+    def forge(member: tarfile.TarInfo, data: bytes | None) -> Member:
+        if member.name in ("test/mount/abc", f"{UPPER}/abc"):
+            member.pax_headers = {"mtime": forged}
+        return member, data
+    archive = _build(tmp_path / "forged.tar.gz", transform=forge)
+
+    scanned = scan(archive, tmp_path / "out")
+    shown = run_cli("inspect", str(archive), "abc-test", "--json")
+    collected = run_cli("collect", str(archive), "-o", str(tmp_path / "c.tar.gz"))
+    rescanned = scan(tmp_path / "c.tar.gz", tmp_path / "out2")
+
+    assert (scanned.returncode, shown.returncode, collected.returncode) == (1, 0, 0)
+    abc = containers_by_name(tmp_path / "out")["abc-test"]
+    (mount,) = [m for m in abc["mounts"] if m["destination"] == "/abc"]  # type: ignore[attr-defined]
+    assert (mount["host"]["mtime"], mount["mountpoint"]["mtime"]) == (None, None)
+    assert rescanned.returncode == 1
+
+
 def _cut_before(prefix: str) -> bytes:
     """Return the seed as a plain tar cut in the middle of the first header under prefix."""
     plain = gzip.decompress(SEED_TAR.read_bytes())

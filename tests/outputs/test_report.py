@@ -12,8 +12,10 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from analyzer.checks.model import ScanResult
-from analyzer.outputs.report import LONG_EVIDENCE, render_report, write_report
+from analyzer.outputs.report import LONG_EVIDENCE, fact_text, render_report, write_report
 from analyzer.snapshot.base import display
 from tests.outputs.test_findings_json import (
     API_FINDING,
@@ -323,3 +325,18 @@ def test_report_shows_titles_escaped_once() -> None:
     assert "/srv/a\\x0ab is now a directory</" in text
     assert "Remove /srv/c\\\\d</" in text
     assert "\\\\x0a" not in text
+
+
+@pytest.mark.parametrize(("value", "key", "shown"), [
+    (True, "empty", "yes"),
+    (False, "empty", "no"),
+    (None, "mtime", "unknown"),
+    (1796328292, "mtime", "2026-12-03 20:04:52 UTC (1796328292)"),
+    (2**62, "mtime", "4611686018427387904 seconds since 1970 (out of range) (4611686018427387904)"),
+    (1796328292, "size", "1796328292"),
+    ({"kind": "file", "empty": True, "mtime": 0}, "upper_entry",
+     "kind file; empty yes; mtime unknown (0)"),
+    (["/a -> b", "/b -> c"], "symlinks", "/a -> b, /b -> c"),
+])
+def test_report_fact_text_shows_map_values_in_words(value: object, key: str, shown: str) -> None:
+    assert fact_text(value, key) == shown
