@@ -19,6 +19,7 @@ import typer
 
 from analyzer import __version__, jsonio
 from analyzer.checks.model import Finding, ScanResult, Severity, Verdict
+from analyzer.docker.models import Container
 from analyzer.errors import AnalyzerError, LocateError
 from analyzer.scan import Scan, ScanRequest, run_scan
 from analyzer.snapshot.base import display
@@ -255,25 +256,68 @@ def skipped_document(finding: Finding) -> dict[str, Any]:
 
 
 def inspect_document(done: Scan, container_id: str) -> dict[str, Any]:
-    """Return the inspect view of one container as plain data."""
+    """Return the inspect view of one container as plain data, shaped like ``docker inspect``.
+
+    Where ``docker inspect`` has a field it has the same name and meaning (``State.Running``,
+    ``State.Error``, ``Image`` the image id, ``Config.Image`` its name, ``HostConfig.
+    RestartPolicy``, ``GraphDriver``, each mount's ``Type``, ``Name``, ``Source``,
+    ``Destination``, ``Driver``, ``Mode``, ``RW``, ``Propagation``); what the analysis adds
+    is beside it: ``Verdict``, ``NotAnalysed``, and each mount's ``RecordedIn``, ``Host``
+    and ``Mountpoint``. The files Docker bind-mounts into every container (``/etc/hosts``,
+    ``/etc/hostname``, ``/etc/resolv.conf``, ``/dev/shm``) are listed as mounts too, with
+    ``RecordedIn`` ``["container file"]``, and so are ``--tmpfs`` mounts (``RecordedIn``
+    ``["HostConfig.Tmpfs"]``); ``docker inspect`` leaves both out of ``Mounts``.
+    """
     report = next(r for r in done.result.containers if r.id == container_id)
+    facts = next(f for f in done.facts if f.container.id == container_id)
+    container = facts.container
+    state = container.state
+    views = {view.destination: view for view in report.mounts}
+    mounts = []
+    for mount_facts in facts.mounts:
+        mount = mount_facts.mount
+        view = views[mount.destination]
+        mounts.append({
+            "Type": mount.type.value, "Name": mount.name, "Source": mount.source,
+            "Destination": mount.destination, "Driver": mount.volume_driver,
+            "Mode": mount.relabel, "RW": not mount.read_only,
+            "Propagation": mount.propagation,
+            "RecordedIn": view.origins, "Host": view.host, "Mountpoint": view.mountpoint,
+        })
     return {
-        "Id": report.id,
-        "Name": "/" + report.name,
-        "Image": report.image,
-        "Driver": report.driver,
-        "State": report.state,
-        "RestartPolicy": report.restart_policy,
-        "GraphDriver": {"Name": report.driver, "Data": report.graph_data or None},
+        "Id": container.id,
+        "Created": container.created,
+        "Name": "/" + container.name,
+        "State": {
+            "Status": _status(container), "Running": state.running, "Paused": state.paused,
+            "Restarting": state.restarting, "OOMKilled": state.oom_killed,
+            "Dead": state.dead, "Pid": state.pid, "ExitCode": state.exit_code,
+            "Error": state.error, "StartedAt": state.started_at,
+            "FinishedAt": state.finished_at,
+        },
+        "Image": container.image_id,
+        "Driver": container.driver,
+        "HostConfig": {"RestartPolicy": {
+            "Name": container.restart_policy.name,
+            "MaximumRetryCount": container.restart_policy.maximum_retry_count}},
+        "Config": {"Image": container.image, "Labels": dict(container.labels)},
+        "GraphDriver": {"Name": container.driver, "Data": report.graph_data or None},
+        "Mounts": mounts,
         "Verdict": report.verdict.value,
         "NotAnalysed": report.not_analysed_reason,
-        "Mounts": [
-            {"Destination": m.destination, "Type": m.type, "Source": m.source,
-             "RecordedIn": m.origins, "ReadOnly": m.read_only, "Host": m.host,
-             "Mountpoint": m.mountpoint}
-            for m in report.mounts
-        ],
     }
+
+
+def _status(container: Container) -> str:
+    """Return ``State.Status`` as dockerd derives it (moby ``container/state.go``)."""
+    state = container.state
+    if state.running:
+        return "paused" if state.paused else "restarting" if state.restarting else "running"
+    if state.dead:
+        return "dead"
+    if not state.started_at or state.started_at.startswith("0001-01-01"):
+        return "created"
+    return "exited"
 
 
 def inspect_text(entry: dict[str, Any]) -> str:
@@ -293,15 +337,16 @@ def inspect_text(entry: dict[str, Any]) -> str:
                      for label, value in entry["Evidence"].items())
         return "\n".join(lines)
     state = entry["State"]
+    policy = entry["HostConfig"]["RestartPolicy"]["Name"]
     lines = [
-        f"{display(entry['Name'])}  {_short_id(entry['Id'])}  image {display(entry['Image'])}",
+        f"{display(entry['Name'])}  {_short_id(entry['Id'])}  image "
+        f"{display(entry['Config']['Image'])}",
         f"  driver {display(entry['Driver'])}; verdict {display(entry['Verdict'])}; "
-        f"running {display(str(state['running']))}; "
-        f"exit code {display(str(state['exit_code']))}; "
-        f"restart policy {display(state['restart_policy']) or 'no'}",
+        f"{display(str(state['Status']))}; exit code {display(str(state['ExitCode']))}; "
+        f"restart policy {display(policy) or 'no'}",
     ]
-    if state["error"]:
-        lines.append(f"  recorded error: {display(state['error'])}")
+    if state["Error"]:
+        lines.append(f"  recorded error: {display(state['Error'])}")
     if entry["NotAnalysed"]:
         lines.append(f"  not analysed: {line_text(entry['NotAnalysed'])}")
     data = entry["GraphDriver"]["Data"] or {}
@@ -310,7 +355,7 @@ def inspect_text(entry: dict[str, Any]) -> str:
     for mount in entry["Mounts"]:
         host, point = mount["Host"], mount["Mountpoint"]
         lines.append(f"  mount {display(mount['Destination'])} ({display(mount['Type'])}, "
-                     f"{'ro' if mount['ReadOnly'] else 'rw'}) from "
+                     f"{'rw' if mount['RW'] else 'ro'}) from "
                      f"{display(mount['Source']) or '-'}")
         if host.get("sentence"):
             lines.append(f"    host: {line_text(str(host['sentence']))}")

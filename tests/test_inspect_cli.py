@@ -121,7 +121,7 @@ def test_inspect_cli_json_keeps_the_exact_strings(host: Path) -> None:
     (entry,) = _json(str(host), TWIN[:8])
 
     assert entry["Name"] == "/" + EVIL_NAME
-    assert entry["State"]["error"] == EVIL_ERROR
+    assert entry["State"]["Error"] == EVIL_ERROR
     assert "/etc/\x1b]0;title\x07" in [m["Destination"] for m in entry["Mounts"]]
 
 
@@ -153,17 +153,17 @@ def _hostile_entry() -> dict[str, Any]:
     return {
         "Id": "\x1b]0;pwned\x07\n" + FIRST,
         "Name": "/we\nb",
-        "Image": "img\x9b2J",
+        "Image": "sha256:\x1b",
+        "Config": {"Image": "img\x9b2J", "Labels": {}},
         "Driver": "overlay2\x07",
-        "State": {"running": "yes\x1b", "exit_code": 1, "error": "",
-                  "restart_policy": "al\u202eways"},
-        "RestartPolicy": "always",
+        "State": {"Status": "exited\x1b", "ExitCode": 1, "Error": ""},
+        "HostConfig": {"RestartPolicy": {"Name": "al\u202eways", "MaximumRetryCount": 0}},
         "GraphDriver": {"Name": "overlay2", "Data": {"Upper\x07Dir": "/d/\x1b[2J"}},
         "Verdict": "broken",
         "NotAnalysed": "could not check /srv/a\\x0ab",
         "Mounts": [{
             "Destination": "/dst\n", "Type": "bind\x1b", "Source": "/srv/a\nb",
-            "RecordedIn": ["MountPoints"], "ReadOnly": True,
+            "RecordedIn": ["MountPoints"], "RW": False,
             "Host": {"sentence": "/srv/a\\x0ab is an empty directory\x07"},
             "Mountpoint": {"kind": "file\x1b", "resolved": "/dst\\x0a",
                            "provider": "the bind mount at /x\ny"},
@@ -176,7 +176,7 @@ def test_inspect_text_escapes_every_recorded_string_once() -> None:
 
     assert text.split("\n") == [
         f"/we\\x0ab  \\x1b]0;pwned\\x07\\x0a{FIRST[0]}  image img\\x9b2J",
-        "  driver overlay2\\x07; verdict broken; running yes\\x1b; exit code 1; "
+        "  driver overlay2\\x07; verdict broken; exited\\x1b; exit code 1; "
         "restart policy al\\u202eways",
         "  not analysed: could not check /srv/a\\x0ab",
         "  Upper\\x07Dir: /d/\\x1b[2J",
@@ -205,7 +205,7 @@ def test_inspect_cli_json_is_safe_for_a_terminal_and_exact(host: Path) -> None:
     assert "\u202e" not in result.stdout and "\x1b" not in result.stdout
     assert "boom\\u001b[2J\\u202egnp.exe" in result.stdout
     (entry,) = json.loads(result.stdout)
-    assert entry["State"]["error"] == EVIL_ERROR
+    assert entry["State"]["Error"] == EVIL_ERROR
 
 
 def test_terminal_json_escapes_what_a_terminal_acts_on() -> None:
