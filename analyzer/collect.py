@@ -253,7 +253,8 @@ def collect(request: CollectRequest) -> CollectSummary:
 
 
 def _refuse_inside(request: CollectRequest) -> None:
-    """Raise ``OutputError`` when the output file would be written inside the evidence."""
+    """Raise ``OutputError`` when the output file would be written inside the evidence, is
+    there already, or is not named as the gzip-compressed tarball it will be."""
     out = request.out.expanduser().resolve()
     evidence = [request.root]
     if request.root.is_dir():  # else --data-root and --host-root name paths in the archive
@@ -267,6 +268,9 @@ def _refuse_inside(request: CollectRequest) -> None:
     if request.out.exists() or request.out.is_symlink():
         raise OutputError(f"{display(str(request.out))} exists; a collection never overwrites "
                           "a file: give a new name.")
+    if not request.out.name.endswith((".tar.gz", ".tgz")):
+        raise OutputError(f"{display(str(request.out))}: a collection is a gzip-compressed "
+                          "tarball; name it FILE.tar.gz or FILE.tgz.")
 
 
 def _open(request: CollectRequest) -> tuple[list[_Source], Location]:

@@ -167,6 +167,25 @@ def test_collect_never_overwrites_a_file(tmp_path: Path) -> None:
     assert out.read_bytes() == b"keep"
 
 
+@pytest.mark.parametrize("name", ["evidence.tar", "evidence.zip", "evidence"])
+def test_collect_refuses_a_name_that_is_not_a_gzip_tarball(tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+
+    with pytest.raises(OutputError) as refused:
+        collect(CollectRequest(SAMPLES / "seed.tar.gz", out))
+
+    assert str(refused.value) == (f"{out}: a collection is a gzip-compressed tarball; name it "
+                                  "FILE.tar.gz or FILE.tgz.")
+    assert not out.exists()
+
+
+def test_collect_writes_a_tgz_name(tmp_path: Path) -> None:
+    summary = collect(CollectRequest(SAMPLES / "seed.tar.gz", tmp_path / "evidence.tgz"))
+
+    assert summary.containers == 4
+    assert (tmp_path / "evidence.tgz").read_bytes()[:2] == b"\x1f\x8b"
+
+
 def test_collect_command_prints_the_sizes_and_the_scan_command(tmp_path: Path) -> None:
     out = tmp_path / "seed-small.tar.gz"
     result = CliRunner().invoke(app, ["collect", str(SAMPLES / "seed.tar.gz"), "-o", str(out)])
