@@ -18,7 +18,7 @@ FINDINGS_DOC = REPO / "docs" / "findings.md"
 #: README's two set-up commands. CI runs the pytest part of the second; do not change them.
 INSTALL_AND_SCAN = "python3 -m pip install . && docker-analyzer scan samples/seed.tar.gz"
 TEST_SUITE = (
-    "apt-get install -y docker.io busybox-static shellcheck dash && "
+    "apt-get update && apt-get install -y docker.io busybox-static shellcheck dash strace && "
     "python3 -m pip install -e '.[test]' && python3 -m pytest -q"
 )
 

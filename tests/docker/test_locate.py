@@ -12,6 +12,7 @@ from analyzer.docker.locate import Candidate, Location, locate
 from analyzer.errors import LocateError
 from analyzer.snapshot import open_snapshot
 from analyzer.snapshot.index import IndexSnapshot
+from tests.needs import needs_file
 
 FIXTURES = Path("/work/shared/fixtures/public/docker-explorer")
 ID_A = "a" * 64
@@ -623,8 +624,7 @@ def test_locate_separate_data_snapshot_in_rescue_mode() -> None:
 )
 def test_locate_docker_explorer_fixtures(name: str, engine_root: str) -> None:
     path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
+    needs_file(path)
     snap = open_snapshot(path)
 
     location = locate(snap)

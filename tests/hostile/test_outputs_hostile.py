@@ -31,6 +31,7 @@ from tests.hostile.helpers import (
     scan,
     tree_state,
 )
+from tests.needs import unavailable
 
 #: A name with no slash that tries everything: command substitution through an environment
 #: variable (so the proof file lands where the test says), quotes, a newline, terminal
@@ -122,7 +123,7 @@ def _scanned(seed: Seed, tmp_path: Path) -> Path:
 def test_repair_script_dry_run_runs_nothing_from_names(
         seed: Seed, tmp_path: Path, shell: str) -> None:
     if shutil.which(SHELLS[shell][0]) is None:
-        pytest.skip(f"{shell} is not installed")
+        unavailable(f"{shell} is not installed")
     _evil_bind(seed)
     out = _scanned(seed, tmp_path)
     copy = tmp_path / "copy"
@@ -144,7 +145,7 @@ def test_repair_script_dry_run_runs_nothing_from_names(
 def test_repair_script_apply_removes_exactly_the_named_stub(
         seed: Seed, tmp_path: Path, shell: str) -> None:
     if shutil.which(SHELLS[shell][0]) is None:
-        pytest.skip(f"{shell} is not installed")
+        unavailable(f"{shell} is not installed")
     stub = _evil_bind(seed)
     out = _scanned(seed, tmp_path)
     copy = tmp_path / "copy"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from tests.hostile.helpers import (
     scan,
     tree_state,
 )
+from tests.needs import needs_program
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: devices, mounts")
 
@@ -160,9 +160,9 @@ def _strace_paths(log: Path) -> set[str]:
     return seen
 
 
-@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 def test_scan_opens_nothing_outside_snapshot_output_and_python(
         seed: Seed, tmp_path: Path) -> None:
+    needs_program("strace")
     for case in ("l-link-to-slash", "volume-data-to-root", "bind-source-dotdot-shadow",
                  "upper-stub-to-shadow", "daemon-json-to-shadow", "containerd-to-etc",
                  "hostconfig-dotdot-passwd"):

@@ -15,6 +15,7 @@ from analyzer.snapshot.base import Kind, Stat
 from analyzer.snapshot.confine import Root
 from analyzer.snapshot.index import IndexSnapshot
 from analyzer.snapshot.tarball import keep_for_docker
+from tests.needs import needs_file
 
 CID = "c1"
 MOUNT = "m1".ljust(64, "0")
@@ -280,8 +281,7 @@ def _keep_aufs_layers(path: bytes, size: int) -> bool:
 @pytest.fixture(scope="module")
 def explorer_aufs() -> Root:
     path = FIXTURES / "docker-explorer" / "aufs.v2.tgz"
-    if not path.exists():
-        pytest.skip(f"fixture {path} is not present")
+    needs_file(path)
     return Root(open_snapshot(path, keep=_keep_aufs_layers), b"docker")
 
 

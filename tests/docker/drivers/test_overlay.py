@@ -14,6 +14,7 @@ from analyzer.snapshot import open_snapshot
 from analyzer.snapshot.base import Kind, Stat
 from analyzer.snapshot.confine import Root
 from analyzer.snapshot.index import IndexSnapshot
+from tests.needs import unavailable
 
 CID = "c1"
 MOUNT = "m1".ljust(64, "0")
@@ -254,7 +255,7 @@ RUNNING = "5dc287aa80b460652a5584e80a5c8c1233b0c0691972d75424cf5250b917600a"
 def explorer_overlay() -> Root:
     path = FIXTURES / "docker-explorer" / "overlay.v2.tgz"
     if not path.exists():
-        pytest.skip(f"fixture {path} is not present")
+        unavailable(f"fixture {path} is not present")
     return Root(open_snapshot(path), b"docker")
 
 

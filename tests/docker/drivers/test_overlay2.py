@@ -13,6 +13,7 @@ from analyzer.snapshot import open_snapshot
 from analyzer.snapshot.confine import Root
 from analyzer.snapshot.index import IndexSnapshot
 from tests.docker.fakes import FakeDataRoot
+from tests.needs import unavailable
 
 CID = "c1"
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "public"
@@ -145,7 +146,7 @@ def test_layers_rejects_link_pointing_elsewhere() -> None:
 def explorer_overlay2() -> Root:
     path = FIXTURES / "docker-explorer" / "overlay2.v2.tgz"
     if not path.exists():
-        pytest.skip(f"fixture {path} is not present")
+        unavailable(f"fixture {path} is not present")
     return Root(open_snapshot(path), b"docker")
 
 
