@@ -161,7 +161,9 @@ def write_outputs(done: Scan, out: Path | None, *, now: datetime, reports_base: 
     from analyzer.outputs.repair_script import render_repair_script, repair_lines
     from analyzer.outputs.report import write_report
 
-    forbidden = [p for p in (done.live_data_root, done.live_host_root) if p is not None]
+    # ROOT itself is evidence too, even where the roots found lie deeper inside it.
+    forbidden = [p for p in (done.live_root, done.live_data_root, done.live_host_root)
+                 if p is not None]
     live_root = done.live_host_root is not None and done.live_host_root == Path("/")
     folder = choose_output_dir(out, snapshot_name=done.result.snapshot, now=now,
                                reports_base=reports_base, forbidden=forbidden,

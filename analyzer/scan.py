@@ -71,6 +71,7 @@ class Scan:
     facts: list[ContainerFacts] = field(default_factory=list)
     live_data_root: Path | None = None
     live_host_root: Path | None = None
+    live_root: Path | None = None  # ROOT itself, when it is a folder on this machine
 
 
 def run_scan(request: ScanRequest, now: datetime) -> Scan:
@@ -109,7 +110,8 @@ def run_scan(request: ScanRequest, now: datetime) -> Scan:
         notes=[*location.notes, *host.notes, *snapshot.capture.notes],
     )
     result.partial = _partial(result, snapshot)
-    return Scan(result, location, snapshot, all_facts, live_data, live_host)
+    given = request.root.resolve() if request.root.is_dir() else None
+    return Scan(result, location, snapshot, all_facts, live_data, live_host, given)
 
 
 def _shown_root(inside: str, live: Path | None, given: Path) -> str:

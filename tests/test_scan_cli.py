@@ -144,3 +144,19 @@ def test_cli_help_shows_no_value_after_a_flag(command: str) -> None:
     assert result.exit_code == 0
     assert "<bool>" not in result.stdout and "<int>" not in result.stdout
     assert "DIR" in result.stdout
+
+
+def test_scan_cli_refuses_outputs_inside_root_where_the_roots_lie_deeper(
+        host: Path, tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(host / "var/lib/docker", evidence / "deep/er/docker", symlinks=True)
+    before = sorted(p.relative_to(evidence) for p in evidence.rglob("*"))
+
+    result = CliRunner().invoke(app, ["scan", str(evidence), "--out", str(evidence / "report")])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"docker-analyzer: refusing to write the outputs to {evidence}/report: it is inside "
+        f"{evidence}, which is part of the evidence being analysed; give a folder outside it "
+        "with --out.\n")
+    assert sorted(p.relative_to(evidence) for p in evidence.rglob("*")) == before

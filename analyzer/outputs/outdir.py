@@ -1,7 +1,7 @@
 """Choose and create the folder a scan writes its outputs into.
 
-The outputs never go into the evidence: a folder inside the data root, or inside the host
-root unless that is the live ``/``, is refused, comparing real paths so that a symlink
+The outputs never go into the evidence: a folder inside ROOT, the data root, or the host
+root is refused (a host root or ROOT that is the live ``/`` excepted), comparing real paths so that a symlink
 cannot smuggle the outputs in. An earlier run is never overwritten.
 """
 
@@ -36,7 +36,7 @@ def choose_output_dir(
 
     Without ``out`` the folder is ``reports_base/<snapshot name>-<YYYYmmddTHHMMSSZ>``,
     with ``-2``, ``-3``... added when that name is taken. An explicit ``out`` may exist
-    only as an empty folder. ``forbidden`` holds the data root and the host root; when
+    only as an empty folder. ``forbidden`` holds ROOT, the data root and the host root; when
     ``live_root`` is true a forbidden path that is ``/`` itself is allowed (the live host is
     where the admin works), while the data root under it stays forbidden. A naive ``now``
     is taken as UTC.
