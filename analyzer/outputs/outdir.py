@@ -1,8 +1,8 @@
 """Choose and create the folder a scan writes its outputs into.
 
 The outputs never go into the evidence: a folder inside ROOT, the data root, or the host
-root is refused (a host root or ROOT that is the live ``/`` excepted), comparing real paths so that a symlink
-cannot smuggle the outputs in. An earlier run is never overwritten.
+root is refused (a host root or ROOT that is the live ``/`` excepted), comparing real paths
+so that a symlink cannot smuggle the outputs in. An earlier run is never overwritten.
 """
 
 from __future__ import annotations
