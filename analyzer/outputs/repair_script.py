@@ -12,6 +12,7 @@ is what dash and busybox both offer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -163,8 +164,20 @@ def _anchor_line(anchor: Anchor) -> str:
             quote(b"./" + name),
             quote_text(anchor.mount_id),
             quote(_mountpoint_suffix(anchor.upper)),
+            _container_key(anchor.container_id),
         ]
     )
+
+
+def _container_key(container_id: str) -> str:
+    """Return a word that names one container in the script's lists of checked ones.
+
+    The 12 characters people see are not enough: two containers may share them, and a
+    recorded id may hold spaces. ``c`` and 32 hex digits of the id's SHA-256 are one safe
+    shell word per container.
+    """
+    digest = hashlib.sha256(container_id.encode("utf-8", "surrogateescape")).hexdigest()
+    return "c" + digest[:32]
 
 
 def repair_lines(repair: Repair, anchor: Anchor | None) -> list[str]:

@@ -123,7 +123,8 @@ def _anchor(cid: str, layer: str) -> Anchor:
     )
 
 
-def build_world(tmp_path: Path, *, second_container: bool = False) -> World:
+def build_world(tmp_path: Path, *, second_container: bool = False,
+                second_id: str = CID_B) -> World:
     """Build the roots and a ScanResult with one finding per kind of repair."""
     data, host, outside = tmp_path / "docker", tmp_path / "host", tmp_path / "outside"
     for path in (data, host, outside):
@@ -268,7 +269,7 @@ def build_world(tmp_path: Path, *, second_container: bool = False) -> World:
     ]
     if second_container:
         # Its layer record now names another layer: the container was recreated.
-        upper_b = _layer(data, LAYER_B, CID_B, "f" * 64)
+        upper_b = _layer(data, LAYER_B, second_id, "f" * 64)
         _mk(upper_b / "abc", mode=0o755, mtime=1_700_000_000, content=b"")
         stub_b = Repair(
             "",
@@ -279,13 +280,13 @@ def build_world(tmp_path: Path, *, second_container: bool = False) -> World:
         )
         containers.append(
             ContainerReport(
-                CID_B,
+                second_id,
                 "/db",
                 "postgres",
                 "overlay2",
                 Verdict.BROKEN,
-                findings=[_finding("stale_stub", "/abc is now a directory", CID_B, stub_b)],
-                anchor=_anchor(CID_B, LAYER_B),
+                findings=[_finding("stale_stub", "/abc is now a directory", second_id, stub_b)],
+                anchor=_anchor(second_id, LAYER_B),
             )
         )
     loose = [_finding("missing_link", "l/ABCDEFGHIJ is missing", "", link)]
@@ -422,7 +423,7 @@ def test_repair_lines_exact_for_the_seed_stub(world: World) -> None:
     layer = LAYER_A
     assert lines == [
         f"check_container 'aaaaaaaaaaaa' 'image/overlay2/layerdb/mounts/{CID_A}' './mount-id'"
-        f" '{layer}' '/{layer}/merged'",
+        f" '{layer}' '/{layer}/merged' cffe054fe7ae0cb6dc65c3af9b61d5209",
         "check_daemon_stopped",
         f"remove_empty_file data 'overlay2/{layer}/diff' './abc' 'overlay2/{layer}/diff/abc'",
     ]
@@ -699,6 +700,26 @@ def test_repair_script_refuses_a_container_whose_anchor_moved(tmp_path: Path, sh
         "SKIPPED: container bbbbbbbbbbbb is left alone: the layer record names another layer:"
         " the container was recreated" in out(proc)
     )
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_regression_repair_script_checks_a_twin_with_the_same_short_id(
+        tmp_path: Path, shell: str) -> None:
+    """Two containers whose ids share their first 12 characters: the first one's passed
+    checks must not stand for the second, whose layer record names another layer."""
+    twin = "a" * 12 + "f" * 52
+    world = build_world(tmp_path, second_container=True, second_id=twin)
+    script = write_script(world, tmp_path)
+    stub_b = world.data / os.fsdecode(UPPER_B) / "abc"
+
+    proc = run(shell, script, "--apply")
+
+    assert proc.returncode == 1
+    assert stub_b.is_file()
+    assert not (world.data / os.fsdecode(UPPER_A) / "abc").exists()
+    assert out(proc).count("checked: container aaaaaaaaaaaa is the one analysed") == 1
+    assert ("SKIPPED: container aaaaaaaaaaaa is left alone: the layer record names another "
+            "layer: the container was recreated") in out(proc)
 
 
 @pytest.mark.parametrize("shell", ["dash", "busybox"])

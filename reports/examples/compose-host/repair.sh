@@ -562,26 +562,27 @@ layer_mounted() {
 }
 
 check_container() {
-	# $1 short id $2 parent $3 ./name $4 mount id $5 mount point suffix
+	# $1 short id (shown) $2 parent $3 ./name $4 mount id $5 mount point suffix
+	# $6 the container's key (c + hex digits of its full id): what the checked lists hold
 	[ "$R_ON" = 1 ] || return 0
 	if [ "$APPLY" = 0 ] && ! root_dir data; then
 		say "    not checked: container $1 is the one analysed and is not running (the data root is not known)"
 		unchecked data
 		return 0
 	fi
-	if in_list "$1" "$C_OK"; then return 0; fi
-	if in_list "$1" "$C_BAD"; then
+	if in_list "$6" "$C_OK"; then return 0; fi
+	if in_list "$6" "$C_BAD"; then
 		say "    SKIPPED: container $1 failed its checks (see above)"
 		FAILED=1
 		R_ON=2
 		return 0
 	fi
 	if anchor_ok "$2" "$3" "$4" && ! layer_mounted "$5"; then
-		C_OK="$C_OK $1"
+		C_OK="$C_OK $6"
 		say "    checked: container $1 is the one analysed and is not running"
 		return 0
 	fi
-	C_BAD="$C_BAD $1"
+	C_BAD="$C_BAD $6"
 	say "    SKIPPED: container $1 is left alone: $WHY"
 	FAILED=1
 	R_ON=2
@@ -1172,13 +1173,13 @@ finding_begin 'F-23ab24527b' error '/srv/blog/config.json is now a directory, th
 # R-23ab24527b-1 [automatic]: Remove the stale empty file /etc/ghost/config.production.json from the container's upper dir
 repair_begin 'R-23ab24527b-1' 1 'Remove the stale empty file /etc/ghost/config.production.json from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
-check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
+check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged' c2ca0a468ce5db3c8b59332b3515eb549
 check_daemon_stopped
 remove_empty_file data 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost' './config.production.json' 'overlay2/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/diff/etc/ghost/config.production.json'
 # R-23ab24527b-2 [choose with --choose R-23ab24527b-2]: Put the original file back at /srv/blog/config.json (the directory there, which holds data, is moved aside first)
 repair_begin 'R-23ab24527b-2' 0 'Put the original file back at /srv/blog/config.json (the directory there, which holds data, is moved aside first)' 1
 note 'After the script ran, copy the intended file to /srv/blog/config.json (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container. The directory that was at /srv/blog/config.json is kept beside it as config.json.docker-analyzer-<run>; look through it before deleting it.'
-check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged'
+check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged' c2ca0a468ce5db3c8b59332b3515eb549
 check_daemon_stopped
 quarantine host 'srv/blog' './config.json' 'srv/blog/config.json' exists 'R-23ab24527b-2.1'
 
@@ -1190,13 +1191,13 @@ finding_begin 'F-81cefb184d' error '/tmp/queue.lock is now a directory, the cont
 # R-81cefb184d-1 [choose with --choose R-81cefb184d-1]: Put the original file back at /tmp/queue.lock (the empty directory there is removed first)
 repair_begin 'R-81cefb184d-1' 0 'Put the original file back at /tmp/queue.lock (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /tmp/queue.lock (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
-check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged'
+check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged' c8065026e6602cd1c8847a9dc582ec4b8
 check_daemon_stopped
 remove_empty_dir host 'tmp' './queue.lock' 'tmp/queue.lock'
 # R-81cefb184d-2 [choose with --choose R-81cefb184d-2]: Remove the stale empty file /run/lock/queue.lock from the container's upper dir
 repair_begin 'R-81cefb184d-2' 0 'Remove the stale empty file /run/lock/queue.lock from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
-check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged'
+check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged' c8065026e6602cd1c8847a9dc582ec4b8
 check_daemon_stopped
 remove_empty_file data 'overlay2/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/diff/run/lock' './queue.lock' 'overlay2/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/diff/run/lock/queue.lock'
 
@@ -1208,13 +1209,13 @@ finding_begin 'F-7229941f5b' error '/srv/shop/nginx.conf is a directory, but the
 # R-7229941f5b-1 [choose with --choose R-7229941f5b-1]: Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)
 repair_begin 'R-7229941f5b-1' 0 'Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /srv/shop/nginx.conf (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
-check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged'
+check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged' c8a710f2c9f8efa05131d73910a9d85fe
 check_daemon_stopped
 remove_empty_dir host 'srv/shop' './nginx.conf' 'srv/shop/nginx.conf'
 # R-7229941f5b-2 [choose with --choose R-7229941f5b-2]: Hide the image's file at /etc/nginx/nginx.conf under an empty directory in the container's upper dir
 repair_begin 'R-7229941f5b-2' 0 'Hide the image'\''s file at /etc/nginx/nginx.conf under an empty directory in the container'\''s upper dir' 1
 note 'The container no longer sees the image'\''s copy; removing what the script made brings it back.'
-check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged'
+check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged' c8a710f2c9f8efa05131d73910a9d85fe
 check_daemon_stopped
 make_dir data 'overlay2/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/diff' './etc' 'overlay2/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/diff/etc' 0755 0 0 '1796328296'
 make_dir data 'overlay2/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/diff/etc' './nginx' 'overlay2/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/diff/etc/nginx' 0755 0 0 '1700000000'

@@ -553,26 +553,27 @@ layer_mounted() {
 }
 
 check_container() {
-	# $1 short id $2 parent $3 ./name $4 mount id $5 mount point suffix
+	# $1 short id (shown) $2 parent $3 ./name $4 mount id $5 mount point suffix
+	# $6 the container's key (c + hex digits of its full id): what the checked lists hold
 	[ "$R_ON" = 1 ] || return 0
 	if [ "$APPLY" = 0 ] && ! root_dir data; then
 		say "    not checked: container $1 is the one analysed and is not running (the data root is not known)"
 		unchecked data
 		return 0
 	fi
-	if in_list "$1" "$C_OK"; then return 0; fi
-	if in_list "$1" "$C_BAD"; then
+	if in_list "$6" "$C_OK"; then return 0; fi
+	if in_list "$6" "$C_BAD"; then
 		say "    SKIPPED: container $1 failed its checks (see above)"
 		FAILED=1
 		R_ON=2
 		return 0
 	fi
 	if anchor_ok "$2" "$3" "$4" && ! layer_mounted "$5"; then
-		C_OK="$C_OK $1"
+		C_OK="$C_OK $6"
 		say "    checked: container $1 is the one analysed and is not running"
 		return 0
 	fi
-	C_BAD="$C_BAD $1"
+	C_BAD="$C_BAD $6"
 	say "    SKIPPED: container $1 is left alone: $WHY"
 	FAILED=1
 	R_ON=2
@@ -1163,13 +1164,13 @@ finding_begin 'F-424c8bb25e' error '/test/mount/abc is now a directory, the cont
 # R-424c8bb25e-1 [choose with --choose R-424c8bb25e-1]: Put the original file back at /test/mount/abc (the empty directory there is removed first)
 repair_begin 'R-424c8bb25e-1' 0 'Put the original file back at /test/mount/abc (the empty directory there is removed first)' 1
 note 'After the script ran, copy the intended file to /test/mount/abc (from a backup, the project'\''s repository or the compose project folder); the script cannot invent its content. Then start the container.'
-check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged'
+check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged' c833539151ed3df14d5c9848eca0bd72c
 check_daemon_stopped
 remove_empty_dir host 'test/mount' './abc' 'test/mount/abc'
 # R-424c8bb25e-2 [choose with --choose R-424c8bb25e-2]: Remove the stale empty file /abc from the container's upper dir
 repair_begin 'R-424c8bb25e-2' 0 'Remove the stale empty file /abc from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
-check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged'
+check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged' c833539151ed3df14d5c9848eca0bd72c
 check_daemon_stopped
 remove_empty_file data 'overlay2/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/diff' './abc' 'overlay2/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/diff/abc'
 
