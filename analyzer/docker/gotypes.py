@@ -35,7 +35,8 @@ _UINT32 = (0, (1 << 32) - 1)
 #: RFC 3339 as Go's ``time.Parse(time.RFC3339, ...)`` accepts it: two-digit fields, an
 #: optional fraction (after ``.`` or, since Go 1.17, ``,``), ``Z`` or a numeric offset.
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))")
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)?(?:Z|[+-](\d{2}):(\d{2}))",
+    re.ASCII)  # Go reads ASCII digits only; \d alone would take "٢٠٢٦"
 
 _BIND_OPTIONS = ("struct", {"Propagation": "string", "NonRecursive": "bool",
                             "CreateMountpoint": "bool"})

@@ -580,12 +580,17 @@ def _expected_remap(host: Root, setting: str) -> str | None:
     return f"{uid}.{gid}"
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
 def _first_subid(host: Root, path: str, name: str) -> int | None:
     """Return the start of the first range ``name`` owns in a subuid/subgid file."""
     text = _read_text(host, path)
     for line in (text or "").splitlines():
         fields = line.strip().split(":")
-        if len(fields) == 3 and fields[0] == name and fields[1].isdigit():
+        # ASCII digits only, as Go's strconv reads them: str.isdigit() also takes "²" and
+        # int() takes "٣", neither of which dockerd would.
+        if len(fields) == 3 and fields[0] == name and _ASCII_NUMBER.fullmatch(fields[1]):
             return int(fields[1])
     return None
 

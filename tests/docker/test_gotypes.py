@@ -37,11 +37,13 @@ from analyzer.docker import gotypes
     ({"Config": {"Labels": {"k": {"nested": 1}}}},
      'config.v2.json.Config.Labels["k"] holds an object where the engine expects a string'),
     ({"Config": []}, "config.v2.json.Config holds a list where the engine expects an object"),
+    ({"Created": "\u0662\u0660\u0662\u0666-01-01T00:00:00Z"},
+     "config.v2.json.Created holds a string where the engine expects an RFC 3339 time"),
     ({"Args": ["a", True]},
      "config.v2.json.Args[1] holds true where the engine expects a string"),
 ], ids=["name-number", "state-string", "pid-float", "exit-code-past-int64", "bool-string",
         "day-31-feb", "created-number", "mountpoints-list", "rw-string", "mode-negative",
-        "label-object", "config-list", "args-bool"])
+        "label-object", "config-list", "arabic-indic-digits", "args-bool"])
 def test_first_type_error_names_the_field_go_refuses(config: dict[str, Any],
                                                      expected: str) -> None:
     assert gotypes.first_type_error(config, gotypes.CONFIG, "config.v2.json") == expected

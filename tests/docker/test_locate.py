@@ -639,3 +639,18 @@ def test_locate_docker_explorer_fixtures(name: str, engine_root: str) -> None:
     )
     assert location.engine_data_root == engine_root
     assert location.notes == ()
+
+
+@pytest.mark.parametrize("start", ["\u00b2", "\u0663", "1_000", "-5", " 7", ""],
+                         ids=["superscript", "arabic-indic", "underscore", "negative", "space",
+                              "empty"])
+def test_regression_locate_subuid_start_that_go_would_not_read_is_ignored(start: str) -> None:
+    snap = host_tree()
+    snap.file(b"etc/docker/daemon.json", b'{"userns-remap": "default"}')
+    snap.file(b"etc/subuid", f"dockremap:{start}:65536\n".encode())
+    snap.file(b"etc/subgid", b"dockremap:165536:65536\n")
+    add_data_root(snap, b"var/lib/docker/165536.165536", "/var/lib/docker/165536.165536")
+
+    location = locate(snap)  # no crash; without a readable uid the folder is found otherwise
+
+    assert location.userns_remap == "165536.165536"
