@@ -67,10 +67,13 @@ class UnknownReason(enum.Enum):
 class HostMount:
     """A file system the host mounts at a path, as fstab or a mount unit declares it.
 
-    ``captured`` says whether the snapshot holds what is mounted there: false when the
-    mountpoint is absent or an empty folder in the snapshot (a disk not mounted in rescue
-    mode, an NFS export), true when it holds entries or the snapshot is a live host.
-    ``certain`` is false only for ``/tmp`` when nothing says how it is mounted.
+    ``captured`` says whether the snapshot holds what is mounted there. Where the snapshot
+    can tell (a folder on this machine: the mountpoint's device differs from its
+    parent's), that decides, on a live host too: a data disk that did not mount at boot is
+    not captured, whatever dockerd made in the folder beneath it. An archive cannot tell;
+    there a mountpoint that holds entries is taken as captured and an absent or empty one
+    is not, and ``capture_note`` says so in the answers under it. ``certain`` is false only
+    for ``/tmp`` when nothing says how it is mounted.
     """
 
     where: str
@@ -80,6 +83,7 @@ class HostMount:
     origin: str = ""
     captured: bool = False
     certain: bool = True
+    capture_note: str = ""
 
     @property
     def is_tmpfs(self) -> bool:
@@ -180,6 +184,19 @@ def lookup_host(host: HostView, source: str) -> HostAnswer:
     mount = _covering(host, resolved, raw)
 
     if resolved.exists and resolved.stat is not None:
+        if mount is not None and not mount.is_tmpfs and not mount.captured \
+                and not _is_mountpoint(mount, resolved.path):
+            # Found below a mountpoint nothing is mounted on: this is the folder beneath
+            # (where dockerd may have made sources while the disk was missing), not the
+            # file system fstab names, which may hold something else at that path.
+            held = "is not mounted now" if host.capture.live else "the snapshot does not hold"
+            return HostAnswer(
+                source, HostStatus.UNKNOWN,
+                f"{source} lies on {mount.fstype} {mount.what} mounted at {mount.where} "
+                f"({mount.origin}), which {held}; what is there now is the folder beneath it",
+                resolved=resolved, link_stat=link_stat, stat=resolved.stat,
+                reason=UnknownReason.ON_UNMOUNTED_FILESYSTEM, mount=mount,
+            )
         return _present(host, host.root, source, resolved, link_stat, mount)
     if resolved.problem is Problem.LOOP:
         return HostAnswer(
@@ -242,6 +259,8 @@ def _present(
             notes.append("the snapshot is incomplete, so its entries may be missing from it")
     if mount is not None and mount.is_tmpfs and not host.capture.live:
         notes.append(f"it lies on {mount.fstype} at {mount.where}: gone after a reboot")
+    if mount is not None and mount.captured and mount.capture_note:
+        notes.append(mount.capture_note)
     if resolved.hops:
         notes.append("symlinks followed inside the host root: " + ", ".join(
             f"/{display(hop.link)} -> {display(hop.target)}" for hop in resolved.hops
@@ -269,19 +288,20 @@ def _why_unknown(
     """Return an UNKNOWN answer when the snapshot could not have held a missing path."""
     reason: UnknownReason | None = None
     sentence = ""
-    if mount is not None and not host.capture.live:
-        if mount.is_tmpfs:
+    if mount is not None:
+        if mount.is_tmpfs and not host.capture.live:
             reason = UnknownReason.TMPFS
             kind = "a tmpfs" if mount.certain else "possibly a tmpfs"
             sentence = (
                 f"{source} lies under {mount.where}, {kind} ({mount.origin}): its contents "
                 "are lost at reboot and never captured"
             )
-        elif not mount.captured:
+        elif not mount.is_tmpfs and not mount.captured:
             reason = UnknownReason.ON_UNMOUNTED_FILESYSTEM
+            held = "is not mounted now" if host.capture.live else "the snapshot does not hold"
             sentence = (
                 f"{source} lies on {mount.fstype} {mount.what} mounted at {mount.where} "
-                f"({mount.origin}), which the snapshot does not hold"
+                f"({mount.origin}), which {held}"
             )
     if reason is None and not host.capture.complete:
         reason = UnknownReason.SNAPSHOT_INCOMPLETE
@@ -352,7 +372,8 @@ def _read_mount_units(root: Root, notes: list[str]) -> list[HostMount]:
 
     A unit in ``/etc/systemd/system`` hides one of the same name further down the list; a
     unit masked (a symlink to /dev/null, or empty) mounts nothing, which is how ``/tmp`` is
-    kept on disk on a system that ships ``tmp.mount``.
+    kept on disk on a system that ships ``tmp.mount``. A unit that cannot be read (a link
+    into a folder the snapshot lacks) is not taken as masked: it is noted and left out.
     """
     seen: set[str] = set()
     mounts: list[HostMount] = []
@@ -367,11 +388,18 @@ def _read_mount_units(root: Root, notes: list[str]) -> list[HostMount]:
             seen.add(unit)
             path = f"{folder}/{unit}"
             own = root.resolve(path.encode("utf-8", "surrogateescape"))
-            if any(hop.target == b"/dev/null" for hop in own.hops):
+            if any(hop.target == b"/dev/null" for hop in own.hops) or own.path == b"dev/null":
                 mounts.append(HostMount(_unit_where(unit), "", "masked", (), path))
                 continue
             text = _read_text(root, path, notes)
-            if not text or not text.strip():
+            if text is None:
+                # A link whose target the snapshot lacks (/usr/share/systemd/tmp.mount when
+                # /usr was not captured) or a folder: what it mounts is not known, which is
+                # not the same as masked.
+                notes.append(f"{path} could not be read, so what it mounts at "
+                             f"{_unit_where(unit)} is not known")
+                continue
+            if not text.strip():
                 mounts.append(HostMount(_unit_where(unit), "", "masked", (), path))
                 continue
             keys = _mount_section(text)
@@ -420,22 +448,29 @@ def _with_defaults(declared: list[HostMount], notes: list[str]) -> list[HostMoun
 
 
 def _with_capture(root: Root, mount: HostMount, live: bool) -> HostMount:
-    """Return the mount with ``captured`` set from what its mountpoint holds."""
-    if live:
-        return _replace_captured(mount, True)
+    """Return the mount with ``captured`` set: by the device numbers where the snapshot has
+    them, else from what its mountpoint holds. Reads metadata only."""
     resolved = root.resolve(mount.where.encode("utf-8", "surrogateescape"))
     if not resolved.exists or resolved.stat is None or resolved.stat.kind is not Kind.DIR:
-        return _replace_captured(mount, False)
+        return _replace_captured(mount, live and mount.is_tmpfs)
+    mounted = root.is_mount_point(resolved.path)
+    if mounted is not None:
+        return _replace_captured(mount, mounted)
+    if live:
+        return _replace_captured(mount, True)
     try:
         holds = bool(root.listdir(resolved.path))
     except SnapshotPathError:
         holds = False
-    return _replace_captured(mount, holds)
+    note = (f"{mount.where} is taken to hold {mount.fstype} {mount.what} ({mount.origin}) "
+            "because it is not empty in the snapshot; an archive cannot tell that file "
+            "system from the folder beneath it") if holds else ""
+    return _replace_captured(mount, holds, note)
 
 
-def _replace_captured(mount: HostMount, captured: bool) -> HostMount:
+def _replace_captured(mount: HostMount, captured: bool, note: str = "") -> HostMount:
     return HostMount(mount.where, mount.what, mount.fstype, mount.options, mount.origin,
-                     captured, mount.certain)
+                     captured, mount.certain, note)
 
 
 def _mount_section(text: str) -> dict[str, str]:

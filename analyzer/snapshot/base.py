@@ -145,6 +145,14 @@ class Snapshot(ABC):
         """Return one extended attribute of ``path``, or None. Reads metadata only."""
         return self.xattrs(path).get(name)
 
+    def is_mount_point(self, path: bytes) -> bool | None:
+        """Return whether another file system is mounted at the folder ``path`` now.
+
+        None where the backend cannot tell (an archive keeps no device numbers). Reads
+        metadata only.
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional: only some backends hold anything open
         """Release what the backend holds open."""
 

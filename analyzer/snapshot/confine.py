@@ -204,6 +204,14 @@ class Root:
         inside = self._inside(path)
         return {} if inside is None else self.snapshot.xattrs(inside)
 
+    def is_mount_point(self, path: bytes) -> bool | None:
+        """Return whether a file system is mounted at a folder, or None if it cannot be told.
+
+        Reads metadata only.
+        """
+        inside = self._inside(path)
+        return None if inside is None else self.snapshot.is_mount_point(inside)
+
     def resolve(self, path: bytes, *, follow_final: bool = True) -> Resolved:
         """Resolve a recorded path inside this root. Reads metadata only."""
         return resolve(self, path, follow_final=follow_final)

@@ -26,7 +26,15 @@ import stat as stat_module
 from pathlib import Path
 
 from analyzer.errors import FileTooLarge, NotASymlink, SnapshotError, SnapshotPathError
-from analyzer.snapshot.base import DEFAULT_READ_LIMIT, Capture, Kind, Snapshot, Stat, split
+from analyzer.snapshot.base import (
+    DEFAULT_READ_LIMIT,
+    Capture,
+    Kind,
+    Snapshot,
+    Stat,
+    join,
+    split,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,22 @@ class DirectorySnapshot(Snapshot):
                 if error.errno in (errno.EINVAL, *_ABSENT):
                     raise NotASymlink(path, "not a symlink") from error
                 raise SnapshotPathError(path, f"cannot read the link: {error.strerror}") from error
+
+    def is_mount_point(self, path: bytes) -> bool | None:
+        """Return whether the folder ``path`` holds another file system than its parent.
+
+        Compares device numbers (``st_dev``), as ``mountpoint(1)`` does; a bind mount of a
+        folder of the same file system is not seen. None for the root itself or for a path
+        that is not a folder. Reads metadata only.
+        """
+        parts = split(path)
+        if not parts:
+            return None
+        here = self._lstat_raw(path)
+        parent = self._lstat_raw(join(*parts[:-1]))
+        if here is None or parent is None or not stat_module.S_ISDIR(here.st_mode):
+            return None
+        return here.st_dev != parent.st_dev
 
     def listdir(self, path: bytes) -> list[bytes]:
         """Return the names in the directory at ``path``, sorted. Reads metadata only."""

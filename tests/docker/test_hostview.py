@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import orjson
+import pytest
 
 from analyzer.docker.hostview import (
     HostAnswer,
@@ -15,7 +19,9 @@ from analyzer.docker.hostview import (
 from analyzer.docker.locate import locate
 from analyzer.snapshot.base import Capture, Kind, Stat
 from analyzer.snapshot.confine import Hop, Problem, Root
+from analyzer.snapshot.directory import DirectorySnapshot
 from analyzer.snapshot.index import IndexSnapshot
+from tests.needs import unavailable
 
 FILE_STAT = Stat(Kind.FILE, 0o640, 1000, 1000, 5, 1_700_000_000.0)
 
@@ -312,6 +318,33 @@ def test_lookup_host_tmp_on_disk_when_tmp_mount_is_masked() -> None:
     assert host.notes == ("tmp.mount is masked: /tmp is on the root file system",)
 
 
+def test_lookup_host_tmp_masked_by_a_relative_link_to_dev_null() -> None:
+    snap = host_tree()
+    snap.symlink(b"etc/systemd/system/tmp.mount", b"../../../dev/null")
+
+    host = view(snap)
+
+    assert lookup_host(host, "/tmp/upload").status is HostStatus.ABSENT
+    assert host.notes == ("tmp.mount is masked: /tmp is on the root file system",)
+
+
+@pytest.mark.parametrize("unreadable", ["dangling-link", "folder"])
+def test_regression_lookup_host_unreadable_tmp_mount_is_not_masked(unreadable: str) -> None:
+    snap = host_tree()
+    if unreadable == "dangling-link":  # /usr was not captured
+        snap.symlink(b"etc/systemd/system/tmp.mount", b"/usr/share/systemd/tmp.mount")
+    else:
+        snap.dir(b"etc/systemd/system/tmp.mount")
+
+    host = view(snap)
+    answer = lookup_host(host, "/tmp/upload")
+
+    assert answer.status is HostStatus.UNKNOWN
+    assert answer.reason is UnknownReason.TMPFS
+    assert host.notes == ("/etc/systemd/system/tmp.mount could not be read, so what it "
+                          "mounts at /tmp is not known",)
+
+
 def test_lookup_host_tmp_mount_unit_makes_tmp_a_tmpfs() -> None:
     snap = host_tree()
     snap.file(b"usr/lib/systemd/system/tmp.mount",
@@ -346,7 +379,12 @@ def test_lookup_host_live_host_reads_tmpfs_and_mounts_as_they_are() -> None:
     assert present.status is HostStatus.PRESENT
     assert present.notes == ()
     assert absent.status is HostStatus.ABSENT
-    assert nas.status is HostStatus.ABSENT
+    # The export is not mounted on the live host (its mountpoint is not even there): what
+    # it holds at x is not known, which is not the same as absent.
+    assert (nas.status, nas.reason) == (HostStatus.UNKNOWN,
+                                        UnknownReason.ON_UNMOUNTED_FILESYSTEM)
+    assert nas.sentence == ("/mnt/nas/x lies on nfs nas:/export mounted at /mnt/nas "
+                            "(/etc/fstab line 1), which is not mounted now")
 
 
 def test_lookup_host_present_under_tmpfs_in_a_snapshot_says_it_will_vanish() -> None:
@@ -394,7 +432,10 @@ def test_host_view_mount_table_from_fstab_skips_root_and_swap() -> None:
     host = view(snap)
 
     assert host.mounts[0] == HostMount(
-        "/srv/data", "/dev/sdb1", "xfs", ("defaults",), "/etc/fstab line 3", captured=True
+        "/srv/data", "/dev/sdb1", "xfs", ("defaults",), "/etc/fstab line 3", captured=True,
+        capture_note="/srv/data is taken to hold xfs /dev/sdb1 (/etc/fstab line 3) because it "
+                     "is not empty in the snapshot; an archive cannot tell that file system "
+                     "from the folder beneath it",
     )
     assert [mount.where for mount in host.mounts] == ["/srv/data", "/proc", "/sys"]
     assert [mount.where for mount in host.tmpfs] == ["/run", "/var/run", "/dev", "/dev/shm",
@@ -412,3 +453,47 @@ def test_host_view_from_location_uses_the_located_host_root() -> None:
 
     assert host.root is not None and host.root.base == b""
     assert lookup_host(host, "/srv/app.conf").status is HostStatus.PRESENT
+
+
+def _fstab_host(tmp_path: Path) -> Path:
+    """A host root on disk whose fstab mounts a disk at /srv/data."""
+    host = tmp_path / "host"
+    (host / "etc").mkdir(parents=True)
+    (host / "etc/os-release").write_text("ID=debian\n")
+    (host / "etc/fstab").write_text("/dev/sdb1 /srv/data xfs defaults,nofail 0 2\n")
+    (host / "srv/data").mkdir(parents=True)
+    return host
+
+
+def test_regression_lookup_host_folder_beneath_an_unmounted_disk_is_unknown(
+        tmp_path: Path) -> None:
+    """The disk did not mount; dockerd made /srv/data/www on the root file system."""
+    host = _fstab_host(tmp_path)
+    (host / "srv/data/www").mkdir()
+    (host / "srv/data/other-app").mkdir()
+
+    answer = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/www")
+
+    assert (answer.status, answer.reason) == (HostStatus.UNKNOWN,
+                                              UnknownReason.ON_UNMOUNTED_FILESYSTEM)
+    assert answer.sentence == (
+        "/srv/data/www lies on xfs /dev/sdb1 mounted at /srv/data (/etc/fstab line 1), which "
+        "the snapshot does not hold; what is there now is the folder beneath it")
+
+
+def test_lookup_host_on_a_mounted_disk_is_present(tmp_path: Path) -> None:
+    host = _fstab_host(tmp_path)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                           str(host / "srv/data")], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        (host / "srv/data/www").mkdir()
+        answer = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/www")
+        missing = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/gone")
+    finally:
+        subprocess.run(["umount", str(host / "srv/data")], check=True)
+
+    assert (answer.status, answer.sentence, answer.notes) == (
+        HostStatus.PRESENT, "/srv/data/www is an empty folder", ())
+    assert missing.status is HostStatus.ABSENT

@@ -14,6 +14,7 @@ from pyfakefs.fake_filesystem import FakeFilesystem
 
 from analyzer.errors import FileTooLarge, NotASymlink, SnapshotError, SnapshotPathError
 from analyzer.snapshot import Capture, DirectorySnapshot, Kind, Stat
+from tests.needs import unavailable
 
 # -- plumbing, under pyfakefs (which supports dir_fd for open, stat and readlink) ---------
 
@@ -323,3 +324,25 @@ def test_directory_reading_everything_keeps_atimes(strictatime_mount: Path) -> N
     # could have failed.
     (root / "empty").read_bytes()
     assert os.lstat(root / "empty").st_atime_ns != old
+
+
+def _mount_tmpfs(mountpoint: Path) -> None:
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+
+
+def test_directory_is_mount_point_compares_devices(tmp_path: Path) -> None:
+    (tmp_path / "srv/data").mkdir(parents=True)
+    (tmp_path / "srv/plain").mkdir()
+    (tmp_path / "srv/file").write_text("x")
+    _mount_tmpfs(tmp_path / "srv/data")
+    try:
+        snap = DirectorySnapshot(tmp_path)
+        answers = [snap.is_mount_point(p) for p in (b"srv/data", b"srv/plain", b"srv/file",
+                                                     b"srv/missing", b"")]
+    finally:
+        subprocess.run(["umount", str(tmp_path / "srv/data")], check=True)
+
+    assert answers == [True, False, None, None, None]
