@@ -137,7 +137,12 @@ def _repairs(key: str, fid: str, layer_id: str, path: bytes, fact: LayerFact,
 
 def _pointer(facts: ContainerFacts, top: Finding) -> Finding:
     cid = facts.container.id
-    severity, title, explanation = render("layer_metadata_broken", detail=top.title)
+    # A top finding of this same code already reads "Layer metadata ... inconsistent: X":
+    # the pointer says X once, not the sentence twice.
+    detail = top.title
+    if top.code == "layer_metadata_broken":
+        detail = next((e.value for e in top.evidence if e.label == "What is wrong"), detail)
+    severity, title, explanation = render("layer_metadata_broken", detail=detail)
     finding = Finding(finding_id("layer_metadata_broken", cid, top.id), "layer_metadata_broken",
                       severity, title, explanation, container_id=cid)
     finding.evidence.append(Evidence("See finding", top.id))

@@ -80,3 +80,20 @@ def test_check_layers_counts_a_missing_init_link_once_per_container() -> None:
     assert _evidence(top, "Containers affected") == ["a"]
     assert _evidence(top, "Containers whose own layer it is") == ["a"]
     assert len(result.per_container["a"]) == 1
+
+
+def test_regression_check_layers_pointer_to_a_metadata_finding_says_it_once() -> None:
+    fake = FakeDataRoot()
+    image = fake.image("img", 1)
+    mount_id = fake.container("a", image, {}, {})
+    fake.snap.file(fake.p(b"overlay2", mount_id.encode(), b"lower"), b"garbage:l/")
+
+    result = check_layers(_facts(fake))
+    (top,) = result.top
+    (pointer,) = result.per_container["a"]
+
+    assert top.code == pointer.code == "layer_metadata_broken"
+    (detail,) = _evidence(top, "What is wrong")
+    assert top.title == f"Layer metadata of this container is inconsistent: {detail}"
+    assert pointer.title == top.title
+    assert pointer.title.count("Layer metadata of this container is inconsistent") == 1
