@@ -706,7 +706,7 @@ def _read_host_config(host: Root, finder: _Finder) -> _HostConfig:
 
 def _read_daemon_json(host: Root, config: _HostConfig) -> None:
     """Parse daemon.json the way dockerd does: strict JSON, one object, no comments."""
-    raw = _read_bytes(host, config.daemon_json)
+    raw = _read_bytes(host, config.daemon_json, config.notes)
     if raw is None:
         return
     try:
@@ -735,7 +735,7 @@ def _read_unit(host: Root, config: _HostConfig) -> None:
     if not unit:
         _read_docker_opts(host, config)
         return
-    text = _read_text(host, unit) or ""
+    text = _read_text(host, unit, config.notes) or ""
     if not text.strip():
         config.notes.append(f"{unit} is empty or masked; systemd does not start dockerd")
         return
@@ -746,7 +746,7 @@ def _read_unit(host: Root, config: _HostConfig) -> None:
     env_files: list[str] = []
     sources = [unit, *_drop_ins(host)]
     for source in sources:
-        for key, value in _unit_service_entries(_read_text(host, source) or ""):
+        for key, value in _unit_service_entries(_read_text(host, source, config.notes) or ""):
             if key == "ExecStart":
                 commands = [] if not value else [*commands, value]
             elif key == "Environment":
@@ -782,7 +782,7 @@ def _read_unit(host: Root, config: _HostConfig) -> None:
 
 def _read_docker_opts(host: Root, config: _HostConfig) -> None:
     """Read DOCKER_OPTS from /etc/default/docker, as the sysvinit and upstart scripts do."""
-    text = _read_text(host, DEFAULT_ENV_FILE)
+    text = _read_text(host, DEFAULT_ENV_FILE, config.notes)
     if text is not None:
         config.docker_opts = _split(_parse_env_file(text).get("DOCKER_OPTS", ""), config)
 
@@ -967,8 +967,13 @@ def _count(root: Root, path: bytes) -> int:
         return 0
 
 
-def _read_bytes(host: Root, path: str) -> bytes | None:
-    """Return a small file of the host, its path resolved inside the host root, or None."""
+def _read_bytes(host: Root, path: str, notes: list[str] | None = None) -> bytes | None:
+    """Return a small file of the host, its path resolved inside the host root, or None.
+
+    A file that is there but cannot be read (past the read cap, contents not captured)
+    is not silently taken as absent: with ``notes`` given, a sentence says so, for the
+    report. Reads contents.
+    """
     resolved = host.resolve(path.encode("utf-8", "surrogateescape"))
     if not resolved.exists or resolved.stat is None or resolved.stat.kind is not Kind.FILE:
         return None
@@ -976,11 +981,15 @@ def _read_bytes(host: Root, path: str) -> bytes | None:
         return host.read(resolved.path, CONFIG_READ_LIMIT)
     except SnapshotPathError as error:
         log.warning("cannot read %s: %s", display(path), error)
+        if notes is not None:
+            notes.append(f"{display(path)} is there but could not be read ({error.reason}); "
+                         "what it sets is not known here: give --data-root if it names "
+                         "Docker's data root")
         return None
 
 
-def _read_text(host: Root, path: str) -> str | None:
-    raw = _read_bytes(host, path)
+def _read_text(host: Root, path: str, notes: list[str] | None = None) -> str | None:
+    raw = _read_bytes(host, path, notes)
     return None if raw is None else raw.decode("utf-8", "replace")
 
 

@@ -61,6 +61,11 @@ def summary_text(result: ScanResult, *, out_dir: Path | None = None) -> str:
         for text in document["not_checked"]:
             lines += _indent(text, "  - ", "    ")
 
+    if document["notes"]:
+        lines += ["", "Notes:"]
+        for text in document["notes"]:
+            lines += _indent(text, "  - ", "    ")
+
     if out_dir is not None:
         lines += ["", *written_lines(out_dir)]
         lines.append("Run again with --details to read every finding and its repair lines.")

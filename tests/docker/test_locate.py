@@ -654,3 +654,17 @@ def test_regression_locate_subuid_start_that_go_would_not_read_is_ignored(start:
     location = locate(snap)  # no crash; without a readable uid the folder is found otherwise
 
     assert location.userns_remap == "165536.165536"
+
+
+def test_regression_locate_daemon_json_past_the_read_cap_is_noted_not_silent() -> None:
+    snap = host_tree()
+    big = b" " * (2 << 20) + b'{"data-root": "/data/docker"}'
+    snap.file(b"etc/docker/daemon.json", big)
+    add_data_root(snap, b"var/lib/docker", "/var/lib/docker")
+
+    location = locate(snap)
+
+    assert location.data_root.base == b"var/lib/docker"
+    assert (f"/etc/docker/daemon.json is there but could not be read ({len(big)} bytes, more "
+            "than the 1048576 read at most); what it sets is not known here: give "
+            "--data-root if it names Docker's data root") in location.notes

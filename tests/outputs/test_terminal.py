@@ -49,6 +49,9 @@ def test_terminal_summary_exact() -> None:
         "Could not be checked:\n"
         "  - /tmp/gone.sock: the snapshot holds no /tmp\n"
         "\n"
+        "Notes:\n"
+        "  - no xattr records: opaque directories may be lost\n"
+        "\n"
         "Written to /tmp/reports/seed-20261203T120000Z:\n"
         "  /tmp/reports/seed-20261203T120000Z/report.html\n"
         "  /tmp/reports/seed-20261203T120000Z/findings.json\n"
@@ -63,7 +66,8 @@ def test_terminal_summary_escapes_output_dir_and_omits_it_when_unknown() -> None
 
     assert "Written to /tmp/a\\x1b[2Jb:" in with_dir
     assert "Written to" not in without
-    assert without.endswith("  - /tmp/gone.sock: the snapshot holds no /tmp\n")
+    assert without.endswith("  - /tmp/gone.sock: the snapshot holds no /tmp\n\nNotes:\n"
+                            "  - no xattr records: opaque directories may be lost\n")
 
 
 def test_terminal_details_every_finding_with_repair_lines() -> None:
