@@ -345,14 +345,9 @@ def _restore_repair(finding: Finding, rank: int, mf: MountFacts, stub: Stat, *,
              f"{source} should still be the {lost} it was when the container was created.")
     empty_dir = bool(answer and answer.is_empty_dir)
     place = _restore_place(answer, source)
-    if stub.kind is Kind.FILE:
-        return repairs.restore_host_file(repair_id(finding.id, rank), host_path, place,
-                                         empty_dir=empty_dir, story=story, lost=lost,
-                                         holds_data=_data_kind(answer))
-    return repairs.manual(
-        repair_id(finding.id, rank), f"Put the directory back at {place}",
-        f"Move the file at {place} aside and restore the directory the container used "
-        "there, then start the container.", story=story)
+    return repairs.restore_host_file(repair_id(finding.id, rank), host_path, place,
+                                     empty_dir=empty_dir, empty_file=_is_empty_file(answer),
+                                     story=story, lost=lost, holds_data=_data_kind(answer))
 
 
 def _restore_place(answer: HostAnswer | None, source: str) -> str:
@@ -391,7 +386,7 @@ def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding,
     restore = repairs.restore_host_file(
         repair_id(finding.id, 1), host_path, _restore_place(answer, source),
         empty_dir=bool(answer and answer.is_empty_dir), lost=image_kind,
-        holds_data=_data_kind(answer),
+        holds_data=_data_kind(answer), empty_file=_is_empty_file(answer),
         story=f"{source} was meant to be a {image_kind} (for example a config file the "
               "project should provide) and dockerd created an empty directory because it "
               "was missing." if host.kind is Kind.DIR else
@@ -656,6 +651,13 @@ def _has_content(answer: HostAnswer | None) -> bool:
     if answer.stat.kind is Kind.FILE:
         return answer.stat.size > 0
     return answer.stat.kind is Kind.SOCKET
+
+
+def _is_empty_file(answer: HostAnswer | None) -> bool:
+    """Return whether the host entry is a regular file of 0 bytes, which may be removed."""
+    return bool(answer is not None and answer.status is HostStatus.PRESENT
+                and answer.stat is not None and answer.stat.kind is Kind.FILE
+                and answer.stat.size == 0)
 
 
 def _data_kind(answer: HostAnswer | None) -> str:

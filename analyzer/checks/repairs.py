@@ -59,13 +59,14 @@ def quarantine(rid: str, root: RootName, path: bytes, *, story: str, what: str) 
 
 
 def restore_host_file(rid: str, host_path: bytes, source: str, *, empty_dir: bool,
-                      story: str, lost: str = "file", holds_data: str = "") -> Repair:
+                      story: str, lost: str = "file", holds_data: str = "",
+                      empty_file: bool = False) -> Repair:
     """Clear a bind source so the original file (or directory) can be put back there.
 
-    What is at the source now goes first: an empty directory is removed; an entry that
-    holds data (``holds_data`` names its kind: a directory with content, a file with data)
-    is moved aside beside itself as ``<name>.docker-analyzer-<run>``, never deleted, and
-    the undo script moves it back while the place is free.
+    What is at the source now goes first: an empty directory or an empty file is removed;
+    an entry that holds data (``holds_data`` names its kind: a directory with content, a
+    file with data) is moved aside beside itself as ``<name>.docker-analyzer-<run>``,
+    never deleted, and the undo script moves it back while the place is free.
     """
     parent, name = split_parent(host_path)
     steps: tuple[Step, ...] = ()
@@ -76,6 +77,9 @@ def restore_host_file(rid: str, host_path: bytes, source: str, *, empty_dir: boo
     elif empty_dir:
         steps = (Step(Op.REMOVE_EMPTY_DIR, RootName.HOST, parent, name, Expect.EMPTY_DIR),)
         cleared = " (the empty directory there is removed first)"
+    elif empty_file:
+        steps = (Step(Op.REMOVE_EMPTY_FILE, RootName.HOST, parent, name, Expect.EMPTY_FILE),)
+        cleared = " (the empty file there is removed first)"
     kept = (f" The {holds_data} that was at {source} is kept beside it as "
             f"{display(name)}.docker-analyzer-<run>; look through it before deleting it."
             if holds_data else "")

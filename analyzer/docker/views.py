@@ -210,6 +210,10 @@ class ContainerView:
         self._depth_limit = len(split(destination.encode()))
         try:
             found = self.find(resolved.path) if resolved.problem is None else None
+            # Walking stopped at a file on the way (/etc/app of /etc/app/x.conf): the layer or
+            # mount that provides that file is what the finding names.
+            blocker = (self.find(resolved.stopped_at)
+                       if resolved.problem is not None and resolved.stopped_at else None)
             self._fill_layers(answer, resolved.path)
             tree, _ = self._tree_for(resolved.path)
         except Unknowable as unknown:
@@ -223,6 +227,8 @@ class ContainerView:
             answer.stat = found.stat
             answer.provider = found.provider
             answer.backing = found.backing
+        elif blocker is not None:
+            answer.provider = blocker.provider
         elif tree is not None:
             answer.provider = Provider(tree=tree)
             answer.backing = tree.where

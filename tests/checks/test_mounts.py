@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import orjson
-import pytest
 
 from analyzer.checks.model import Finding, Op, RootName
 from analyzer.checks.mounts import check_mounts
@@ -723,9 +722,6 @@ def test_check_mounts_image_file_above_the_destination() -> None:
         ("manual", False, "Change the mount destination or the image at /etc/app", ())]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyzer/docker/views.py ContainerView._answer sets no provider when the walk stops at "
-    "a non-directory, so the explanation says 'provided by nothing'; the fix belongs there"))
 def test_check_mounts_image_file_above_the_destination_names_its_layer() -> None:
     host = Host()
     host.container([bind("/srv/x.conf", "/etc/app/x.conf")])
@@ -832,3 +828,50 @@ def test_regression_check_mounts_tmpfs_over_a_non_utf8_image_file_is_masked() ->
 
     assert _codes(findings) == ["dest_via_symlink", "tmpfs_over_file"]
     assert [s.name for s in findings[1].repairs[0].steps] == [b"etc", b"app\xff.conf"]
+
+
+def _dir_stub_over(host_entry: bytes) -> Finding:
+    """A directory bind whose stub is an empty folder; the host path is now a file."""
+    host = Host()
+    upper = host.container([bind("/srv/conf.d", "/conf.d")])
+    host.snap.dir(upper.encode() + b"/conf.d", mtime=CREATED)
+    host.snap.file(b"srv/conf.d", host_entry)
+    (finding,) = check_mounts(host.facts())
+    return finding
+
+
+def test_check_mounts_restore_a_directory_over_an_empty_file_removes_it() -> None:
+    finding = _dir_stub_over(b"")
+    (restore,) = [r for r in finding.repairs if r.action.value == "restore_host_kind"]
+
+    assert finding.code == "stale_stub"
+    assert [(s.op, s.root, s.parent, s.name) for s in restore.steps] == [
+        (Op.REMOVE_EMPTY_FILE, RootName.HOST, b"srv", b"conf.d")]
+    assert restore.title == ("Put the original directory back at /srv/conf.d (the empty file "
+                             "there is removed first)")
+
+
+def test_check_mounts_restore_a_directory_over_a_file_with_data_moves_it_aside() -> None:
+    finding = _dir_stub_over(b"listen 80;\n")
+    (restore,) = [r for r in finding.repairs if r.action.value == "restore_host_kind"]
+
+    assert [(s.op, s.name) for s in restore.steps] == [(Op.QUARANTINE, b"conf.d")]
+    assert restore.title == ("Put the original directory back at /srv/conf.d (the file there, "
+                             "which holds data, is moved aside first)")
+
+
+def test_check_mounts_image_directory_under_an_empty_host_file_restores_it() -> None:
+    host = Host()
+    host.container([bind("/srv/data", "/data")])
+    host.snap.dir(host.image_layer() + b"/data")
+    host.snap.file(host.image_layer() + b"/data/seed.txt", b"seed\n")
+    host.snap.file(b"srv/data", b"")
+
+    (finding,) = check_mounts(host.facts())
+    (restore,) = [r for r in finding.repairs if r.action.value == "restore_host_kind"]
+
+    assert finding.code == "image_path_kind_mismatch"
+    assert [(s.op, s.parent, s.name) for s in restore.steps] == [
+        (Op.REMOVE_EMPTY_FILE, b"srv", b"data")]
+    assert restore.title == ("Put the original directory back at /srv/data (the empty file "
+                             "there is removed first)")

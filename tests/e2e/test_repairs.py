@@ -48,7 +48,7 @@ EXPECTED: dict[str, list[Brief]] = {
     "seed": [("stale_stub", E, "/abc", "/test/mount/abc",
               ((RESTORE, False), (STUB, False)), True)],
     "seed-reverse": [("stale_stub", E, "/conf.d", "/test/mount/conf.d",
-                      ((STUB, True), (MANUAL, False)), True)],
+                      ((STUB, True), (RESTORE, False)), True)],
     "dir-replaced-with-content": [
         ("stale_stub", E, "/etc/settings.conf", "/srv/app/settings.conf",
          ((STUB, True), (RESTORE, False)), True)],
