@@ -200,7 +200,9 @@ PROSE: dict[str, Prose] = {
             "`recreate_source_dir`: create the source as one empty directory now (only "
             "when its parent exists). Chosen with `--choose`.",
         ),
-        example={"source": "/srv/absent/data", "dest": "/data", "stub_kind": "directory"},
+        example={"source": "/srv/absent/data", "dest": "/data", "stub_kind": "directory",
+                 "outcome": "The container will start, but /data will be empty where data "
+                            "was expected."},
         example_from="the harness case `absent-v-source`",
     ),
     "source_created_by_dockerd": Prose(

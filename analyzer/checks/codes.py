@@ -89,8 +89,7 @@ _TABLE = (
         "v_source_missing", W,
         "{source} does not exist; dockerd will create it as an empty directory for {dest}",
         "A -v bind whose source is missing is created by dockerd as an empty directory at "
-        "start. The container will start, but {dest} will be empty where data was "
-        "expected.",
+        "start. {outcome}",
         RUNC_115,
     ),
     Code(

@@ -238,8 +238,13 @@ def _bind_absent(facts: ContainerFacts, mf: MountFacts, answer: HostAnswer) -> l
 
     wants_file = mp.kind in ("file", "other")
     code = "v_source_missing_fails" if wants_file else "v_source_missing"
+    outcome = (f"The container will start, but {dest} will be empty where data was "
+               "expected." if mp.kind != "unknown" else
+               f"Whether the container then starts depends on what it holds at {dest}, which "
+               f"could not be looked up; if it starts, {dest} will be empty where data was "
+               "expected.")
     finding = _finding(facts, mf, code, source=source, dest=dest,
-                       stub_kind=_kind_text(mp.kind))
+                       stub_kind=_kind_text(mp.kind), outcome=outcome)
     _host_evidence(finding, answer)
     _mountpoint_evidence(finding, mf)
     finding.repairs.append(repairs.manual(

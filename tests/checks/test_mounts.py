@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 
 from analyzer.checks.model import Finding, Op, RootName
@@ -875,3 +877,31 @@ def test_check_mounts_image_directory_under_an_empty_host_file_restores_it() -> 
         (Op.REMOVE_EMPTY_FILE, b"srv", b"data")]
     assert restore.title == ("Put the original directory back at /srv/data (the empty file "
                              "there is removed first)")
+
+
+def test_check_mounts_v_source_missing_over_an_unknown_mountpoint_does_not_promise_a_start(
+        ) -> None:
+    host = Host()
+    host.container([bind("/srv/data", "/data")])
+    facts = host.facts()
+    (data,) = [m for m in facts.mounts if m.mount.destination == "/data"]
+    data.mountpoint = dataclasses.replace(data.mountpoint, kind="unknown",
+                                          unknown_reason="a layer could not be read")
+
+    unknown, missing = check_mounts(facts)
+
+    assert (unknown.code, missing.code) == ("mountpoint_unknown", "v_source_missing")
+    assert missing.explanation == (
+        "A -v bind whose source is missing is created by dockerd as an empty directory at "
+        "start. Whether the container then starts depends on what it holds at /data, which "
+        "could not be looked up; if it starts, /data will be empty where data was expected.")
+
+
+def test_check_mounts_v_source_missing_says_the_container_will_start_when_it_will() -> None:
+    host = Host()
+    host.container([bind("/srv/data", "/data")])
+
+    (finding,) = check_mounts(host.facts())
+
+    assert finding.explanation.endswith(
+        "The container will start, but /data will be empty where data was expected.")
