@@ -546,7 +546,18 @@ def _finding(facts: ContainerFacts, mf: MountFacts, code: str, **fields: str) ->
         source_bytes=source_bytes if _not_utf8(source_bytes) else None,
     )
     _compose_evidence(finding, facts, mf)
+    if severity.value == "error":
+        finding.evidence.append(Evidence("Started before", _started_before(facts)))
     return finding
+
+
+def _started_before(facts: ContainerFacts) -> str:
+    """Say whether the container ever started (``HasBeenStartedBefore``): it explains where
+    a stub came from, and never hides a failure."""
+    if facts.container.has_been_started_before:
+        return "yes (HasBeenStartedBefore): an earlier start made the mountpoints it needed"
+    return ("no (HasBeenStartedBefore is false): it never started once, so nothing in its "
+            "upper dir was left by an earlier start")
 
 
 def _compose_evidence(finding: Finding, facts: ContainerFacts, mf: MountFacts) -> None:

@@ -905,3 +905,18 @@ def test_check_mounts_v_source_missing_says_the_container_will_start_when_it_wil
 
     assert finding.explanation.endswith(
         "The container will start, but /data will be empty where data was expected.")
+
+
+def test_check_mounts_error_findings_say_whether_the_container_ever_started() -> None:
+    never = Host()
+    never.container([bind("/srv/nginx.conf", "/etc/nginx.conf")], HasBeenStartedBefore=False)
+    never.snap.dir(never.image_layer() + b"/etc")
+    never.snap.file(never.image_layer() + b"/etc/nginx.conf", b"events {}\n")
+    never.snap.dir(b"srv/nginx.conf")
+
+    (finding,) = check_mounts(never.facts())
+
+    assert finding.code == "image_path_kind_mismatch"
+    assert _evidence(finding, "Started before") == [
+        "no (HasBeenStartedBefore is false): it never started once, so nothing in its upper "
+        "dir was left by an earlier start"]
