@@ -45,7 +45,7 @@ _O_NOATIME = getattr(os, "O_NOATIME", 0)
 _STEP_FLAGS = _O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ROOT_FLAGS = _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 #: Listing a directory or reading its xattrs needs a real descriptor.
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 #: ``O_NONBLOCK`` so that a FIFO swapped in after the lstat cannot hang the open.
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -257,11 +257,19 @@ class DirectorySnapshot(Snapshot):
             return self._stat_at(parent, name, path)
 
     def _open_dir(self, path: bytes) -> int:
+        """Open a directory found by lstat; refuse it if the descriptor is another one."""
         with _Parent(self, path) as (parent, name):
             found = self._stat_at(parent, name, path)
             if found is None or parent is None or not stat_module.S_ISDIR(found.st_mode):
                 raise SnapshotPathError(path, "not a directory")
-            return _open_quietly(name, _DIR_FLAGS, parent, path)
+            fd = _open_quietly(name, _DIR_FLAGS, parent, path)
+        try:
+            if not _same_file(found, os.fstat(fd)):
+                raise SnapshotPathError(path, "the directory changed between lstat and open")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
 
 class _Parent:

@@ -346,3 +346,31 @@ def test_directory_is_mount_point_compares_devices(tmp_path: Path) -> None:
         subprocess.run(["umount", str(tmp_path / "srv/data")], check=True)
 
     assert answers == [True, False, None, None, None]
+
+
+def _fstat_of_another_file(monkeypatch: pytest.MonkeyPatch, other: Path) -> None:
+    """Make every fstat describe ``other``: as if the entry was swapped after its lstat."""
+    swapped = os.lstat(other)
+    monkeypatch.setattr(os, "fstat", lambda fd: swapped)
+
+
+def test_directory_read_refuses_a_file_swapped_after_its_lstat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.conf").write_text("mine\n")
+    (tmp_path / "other").write_text("swapped in\n")
+    snap = DirectorySnapshot(tmp_path)
+    _fstat_of_another_file(monkeypatch, tmp_path / "other")
+
+    with pytest.raises(SnapshotPathError, match="the file changed between lstat and open"):
+        snap.read(b"a.conf")
+
+
+def test_directory_listdir_refuses_a_folder_swapped_after_its_lstat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "other").mkdir()
+    snap = DirectorySnapshot(tmp_path)
+    _fstat_of_another_file(monkeypatch, tmp_path / "other")
+
+    with pytest.raises(SnapshotPathError, match="the directory changed between lstat and open"):
+        snap.listdir(b"mine")
