@@ -21,6 +21,15 @@ Paths in the text are taken as printed: a path holding a double quote, a backsla
 ``: `` followed by an errno text cannot be told apart from the wrapper and is cut short.
 Errors printed by dockerd before it calls runc are matched on dockerd's wording only; the
 runc version then says nothing about them.
+
+``State.Error`` comes from a file an attacker may have written (``config.v2.json`` is read
+up to 8 MiB), so every row, and the clean-up before them, runs in time linear in the text:
+no row may try a free-form span once for each copy of a word that a hostile text repeats.
+A row whose wording has such a span (a path printed without quotes) is tried once per
+line, after the first place on that line where its fixed opening is found (``error
+mounting "SRC" to rootfs at "DST": ``, ``create mountpoint for ``...). That loses a match
+only where a later copy of the opening on the same line holds a quoted path with a line
+break in it, which Go's ``%q`` never prints.
 """
 
 from __future__ import annotations
@@ -76,10 +85,45 @@ def _q(group: str) -> str:
     return _Q.format(group)
 
 
+def _first_on_line(opening: str, rest: str) -> str:
+    """Return a regex that tries ``rest`` once per line, after the first ``opening`` on it.
+
+    ``re.search`` of ``opening`` + ``.+?`` ... starts again at every later copy of the
+    opening and scans to the end of the line each time: quadratic in a text that repeats
+    the opening (``'error mounting "/a" to rootfs at "/b": ' * 2000`` took seconds).
+    ``rest`` must begin with a free-form span: a match after a later copy is then also a
+    match after the first, the span taking in everything between them, so the atomic
+    group loses no match the plain search finds unless that later copy's own quoted path
+    holds a line break (``.`` does not match one).
+    """
+    return r"(?m:^)(?>[^\n]*?" + opening + ")" + rest
+
+
 # runc 1.1 and later wrap every mount failure in this (rootfs_linux.go, mountToRootfs).
 _WRAP = "error mounting " + _q("source") + " to rootfs at " + _q("destination") + ": "
 # runc 1.0 and its release candidates: a generic_error.go frame, then the cause.
 _RC = r"rootfs_linux\.go:\d+: mounting " + _q("source") + " to rootfs "
+
+# The mount descriptions of runc 1.2 (``mount src=S, dst=D, dstFd=F, flags=X, data=Y``) and
+# runc 1.1 (``mount S:D (via F), flags: X, data: Y``) hold a free-form span before the fd.
+# The span may not run past an fd that is followed by ", data": from there the span of the
+# data reaches any later ": not a directory" itself, so a later fd can give no match the
+# first one does not, and trying each of them would rescan the rest of the line each time.
+_DSTFD_NAMED = r", dstFd=/proc/thread-self/fd/\d+, flags=MS_[A-Z_|]+"
+_DSTFD_HEX = r", dstFd=/proc/thread-self/fd/\d+(?:, flags=0x[0-9a-f]+)?"
+_VIA = r" \(via /proc/self/fd/\d+\)(?:, flags: 0x[0-9a-f]+)?"
+
+
+# A span that ends at a fixed word and is followed by "(?:.*: )?" or by a second span is
+# closed at the first copy of that word, in an atomic group: ``(?>(?P<destination>.+?)
+# mount: )``. Whatever a later copy matches, the span after the first one takes in too,
+# so the same match is found without trying each copy (which made "create mountpoint
+# for a mount: " * 300 take seconds).
+
+
+def _up_to(stop: str) -> str:
+    """Return a lazy span of any characters that never passes a place where ``stop`` matches."""
+    return "(?:(?!" + stop + ").)*?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +201,9 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-make-mountpoint",
         "mount_create_mountpoint",
         "mount",
-        r"make mountpoint " + _q("destination") + r": (?:.*: )?" + _ERRNO + _END,
+        _first_on_line(
+            r"make mountpoint " + _q("destination") + ": ", r"(?:.*: )?" + _ERRNO + _END
+        ),
         "runc 1.2.8-1.2.9, 1.3.3 and later, 1.4.0-rc.3 and later",
         "git grep 'make mountpoint' over runc tags",
         _NOT_VERIFIED,
@@ -168,10 +214,13 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2-create-mountpoint-subdirs",
         "mount_create_mountpoint",
         "mount",
-        r"create mountpoint for (?P<destination>.+?) mount: cannot create subdirectories in "
-        + r'"(?P<blocked>[^"]*)": '
-        + _ERRNO
-        + _END,
+        _first_on_line(
+            "create mountpoint for ",
+            r"(?P<destination>.+?) mount: cannot create subdirectories in "
+            + r'"(?P<blocked>[^"]*)": '
+            + _ERRNO
+            + _END,
+        ),
         "runc 1.2.0-1.2.7, 1.3.0-1.3.2, 1.4.0-rc.1-rc.2 (filepath-securejoin 0.3/0.4)",
         "git grep 'create mountpoint for' over runc tags and 'cannot create subdirectories "
         "in' in each tag's vendored filepath-securejoin",
@@ -182,7 +231,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2-create-mountpoint",
         "mount_create_mountpoint",
         "mount",
-        r"create mountpoint for (?P<destination>.+?) mount: (?:.*: )?" + _ERRNO + _END,
+        _first_on_line(
+            "create mountpoint for ",
+            r"(?>(?P<destination>.+?) mount: )(?:.*: )?" + _ERRNO + _END,
+        ),
         "runc 1.2.0-rc.3 and later (every 1.2, 1.3, 1.4, 1.5 release)",
         "git grep 'create mountpoint for' over runc tags",
         (DOCKER_28_5,),
@@ -193,8 +245,12 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.1.14-cannot-mkdir",
         "mount_create_mountpoint",
         "mount",
-        r"create mount destination for (?P<destination>.+?) mount: cannot mkdir in "
-        r"(?P<blocked>.+?): " + _ERRNO + _END,
+        _first_on_line(
+            "create mount destination for ",
+            r"(?>(?P<destination>.+?) mount: cannot mkdir in )(?P<blocked>.+?): "
+            + _ERRNO
+            + _END,
+        ),
         "runc 1.1.14-1.1.15 (also 1.2.0-rc.3 for the inner text)",
         "git grep 'create mount destination for' and 'cannot mkdir in' over runc tags",
         _NOT_VERIFIED,
@@ -205,7 +261,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.1.14-create-destination",
         "mount_create_mountpoint",
         "mount",
-        r"create mount destination for (?P<destination>.+?) mount: (?:.*: )?" + _ERRNO + _END,
+        _first_on_line(
+            "create mount destination for ",
+            r"(?>(?P<destination>.+?) mount: )(?:.*: )?" + _ERRNO + _END,
+        ),
         "runc 1.1.14-1.1.15",
         "git grep 'create mount destination for' over runc tags",
         _NOT_VERIFIED,
@@ -216,10 +275,14 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2.7-mount-named-flags",
         "mount_not_a_directory",
         "mount",
-        _WRAP
-        + r"mount src=.*?, dst=.*?, dstFd=/proc/thread-self/fd/\d+, flags=MS_[A-Z_|]+"
-        + r"(?:, data=.*?)?: (?P<errno_text>not a directory)"
-        + _END,
+        _first_on_line(
+            _WRAP + "mount src=",
+            r"(?>.*?, dst=)"
+            + _up_to(_DSTFD_NAMED + ", data=")
+            + _DSTFD_NAMED
+            + r"(?:, data=.*?)?: (?P<errno_text>not a directory)"
+            + _END,
+        ),
         "runc 1.2.7-1.2.9, 1.3.0 and later (flags by name)",
         "git grep 'dstFd=' and 'stringifyMountFlags' over runc tags",
         (DOCKER_28_5,),
@@ -229,10 +292,14 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2-mount-hex-flags",
         "mount_not_a_directory",
         "mount",
-        _WRAP
-        + r"mount src=.*?, dst=.*?, dstFd=/proc/thread-self/fd/\d+(?:, flags=0x[0-9a-f]+)?"
-        + r"(?:, data=.*?)?: (?P<errno_text>not a directory)"
-        + _END,
+        _first_on_line(
+            _WRAP + "mount src=",
+            r"(?>.*?, dst=)"
+            + _up_to(_DSTFD_HEX + ", data=")
+            + _DSTFD_HEX
+            + r"(?:, data=.*?)?: (?P<errno_text>not a directory)"
+            + _END,
+        ),
         "runc 1.2.0-1.2.6, 1.3.0-rc.1-rc.2 (flags in hex); any 1.2+ when no flags print",
         "git grep ', flags=0x' and 'dstFd=' over runc tags",
         _NOT_VERIFIED,
@@ -242,7 +309,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2-mount-failed",
         "mount_failed",
         "mount",
-        _WRAP + r"mount src=.*?, dst=.*?: " + _ERRNO + _END,
+        _first_on_line(_WRAP + "mount src=", r"(?>.*?, dst=).*?: " + _ERRNO + _END),
         "runc 1.2.0 and later",
         "git grep 'dstFd=' over runc tags",
         _NOT_VERIFIED,
@@ -253,10 +320,13 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.1-mount-via-procfd",
         "mount_not_a_directory",
         "mount",
-        _WRAP
-        + r"mount .*? \(via /proc/self/fd/\d+\)(?:, flags: 0x[0-9a-f]+)?(?:, data: .*?)?: "
-        + r"(?P<errno_text>not a directory)"
-        + _END,
+        _first_on_line(
+            _WRAP + "mount ",
+            _up_to(_VIA + ", data: ")
+            + _VIA
+            + r"(?:, data: .*?)?: (?P<errno_text>not a directory)"
+            + _END,
+        ),
         "runc 1.1.0-1.1.15",
         "git grep '\" (via \"' (mount_linux.go) and 'error mounting %q to rootfs at %q' "
         "over runc tags",
@@ -267,7 +337,9 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.1-stat-source",
         "bind_source_unusable",
         "mount",
-        _WRAP + r"(?:bind mount source stat: )?stat (?P<path>.+?): " + _ERRNO + _END,
+        _first_on_line(
+            _WRAP + r"(?:bind mount source stat: )?stat ", r"(?P<path>.+?): " + _ERRNO + _END
+        ),
         "runc 1.1.0-1.1.15",
         "runc 1.1 mountToRootfs stats the bind source; 1.1.14 prefixes 'bind mount source stat'",
         (DOCKER_20_10,),
@@ -278,7 +350,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.1-mount-failed",
         "mount_failed",
         "mount",
-        _WRAP + r"(?:.*: )?" + _ERRNO + _END,
+        _first_on_line(_WRAP, r"(?:.*: )?" + _ERRNO + _END),
         "runc 1.1.0 and later",
         "git grep 'error mounting %q to rootfs at %q' over runc tags",
         _NOT_VERIFIED,
@@ -288,7 +360,9 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.2-mount-request",
         "bind_source_unusable",
         "mount",
-        r"failed to fulfil mount request: open (?P<source>.+?): " + _ERRNO + _END,
+        _first_on_line(
+            "failed to fulfil mount request: open ", r"(?P<source>.+?): " + _ERRNO + _END
+        ),
         "runc 1.2.0 and later",
         "git grep 'failed to fulfil mount request' over runc tags",
         (DOCKER_28_5,),
@@ -299,11 +373,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "runc-1.0-caused",
         "mount_not_a_directory",
         "mount",
-        _RC
-        + "at "
-        + _q("destination")
-        + r" caused: (?:.*: )?(?P<errno_text>not a directory)"
-        + _END,
+        _first_on_line(
+            _RC + "at " + _q("destination") + " caused: ",
+            r"(?:.*: )?(?P<errno_text>not a directory)" + _END,
+        ),
         "runc 1.0.0-rc92-1.0.3 (rc95 and later add 'mount through procfd: ')",
         "generic_error.go prints 'caused: %s' from rc91; 'mounting %q to rootfs at %q' "
         "from rc92; 'mount through procfd' from rc95 (git grep over tags)",
@@ -366,8 +439,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "dockerd-bind-source-missing",
         "bind_source_missing",
         "mount",
-        r'invalid mount config for type "bind": bind source path does not exist: '
-        r"(?P<source>.+?)$",
+        _first_on_line(
+            'invalid mount config for type "bind": bind source path does not exist: ',
+            r"(?P<source>.+?)$",
+        ),
         "Docker 1.13 and later (--mount type=bind); Docker 20.10 and 28.5 return it to the "
         "client but leave State.Error empty",
         "git grep over moby tags: volume/mounts/validate.go",
@@ -378,7 +453,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "dockerd-create-source-failed",
         "mount_source_create_failed",
         "mount",
-        r"error while creating mount source path '(?P<source>[^']*)': (?:.*: )?" + _ERRNO + _END,
+        _first_on_line(
+            r"error while creating mount source path '(?P<source>[^']*)': ",
+            r"(?:.*: )?" + _ERRNO + _END,
+        ),
         "Docker 1.13 and later (-v binds; ENOTDIR is ignored and left to runc)",
         "git grep over moby tags: volume/mounts/mounts.go",
         (DOCKER_20_10, DOCKER_28_5),
@@ -388,8 +466,10 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "dockerd-evaluating-symlinks",
         "volume_source_missing",
         "volume",
-        r"error evaluating symlinks from mount source " + _q("source") + r": lstat "
-        r"(?P<path>.+?): " + _ERRNO + _END,
+        _first_on_line(
+            "error evaluating symlinks from mount source " + _q("source") + ": lstat ",
+            r"(?P<path>.+?): " + _ERRNO + _END,
+        ),
         "Docker 17.12 and later",
         "git grep over moby tags: volume/mounts/mounts.go (MountPoint.Setup)",
         (DOCKER_20_10, DOCKER_28_5),
@@ -420,7 +500,9 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "dockerd-overlay-mount",
         "overlay_mount_failed",
         "layer",
-        r"error creating overlay mount to (?P<path>.+?): " + _ERRNO + _END,
+        _first_on_line(
+            "error creating overlay mount to ", r"(?P<path>.+?): " + _ERRNO + _END
+        ),
         "Docker 1.12 and later (overlay2)",
         "git grep over moby tags: daemon/graphdriver/overlay2/overlay.go",
         (DOCKER_20_10, DOCKER_28_5),
@@ -431,7 +513,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "dockerd-overlay-readlink",
         "lower_link_invalid",
         "layer",
-        r"readlink (?P<path>\S*/overlay2/l(?:/\S*)?): " + _ERRNO + _END,
+        r"readlink (?P<path>(?=\S*?/overlay2/l(?:/|: ))\S*?): " + _ERRNO + _END,
         "Docker 1.12 and later (overlay2); Docker 20.10 and 28.5 print it on inspect",
         "overlay2 getLowerDirs reads each l/ link named in 'lower'",
         (DOCKER_20_10, DOCKER_28_5),
@@ -463,8 +545,9 @@ UNRECOGNISED = "unrecognised"
 
 _RUNC_OUTER = re.compile(_WRAP)
 
-_BACKSLASHED_QUOTE = re.compile(r'\\+"')
-_TRAILER = re.compile(r"(?::\s*unknown)?\s*\.?\s*$")
+# Only the first backslash of a run may start a match: a run not followed by a quote is
+# then scanned once, not once from each of its backslashes.
+_BACKSLASHED_QUOTE = re.compile(r'(?<!\\)\\++"')
 
 
 def _normalise(text: str) -> str:
@@ -477,7 +560,23 @@ def _normalise(text: str) -> str:
     at = out.find(HINT)
     if at >= 0:
         out = out[:at].rstrip(": ")
-    return _TRAILER.sub("", out)
+    return _strip_trailer(out)
+
+
+def _strip_trailer(text: str) -> str:
+    """Return the text without a final ``: unknown``, ``.`` and the white space around them.
+
+    ``x: unknown.`` (``docker run`` adds the period) and ``x: unknown`` both give ``x``.
+    Done with ``rstrip``: the regex ``(?::\\s*unknown)?\\s*\\.?\\s*$`` that did this took
+    time cubic in a run of white space inside the text.
+    """
+    out = text.rstrip()
+    if out.endswith("."):
+        out = out[:-1].rstrip()
+    head = out.removesuffix("unknown")
+    if head != out and head.rstrip().endswith(":"):
+        out = head.rstrip()[:-1]
+    return out
 
 
 def parse_engine_error(text: str) -> EngineError | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ from analyzer.docker.engine_errors import (
     HINT,
     PATTERNS,
     EngineError,
+    _normalise,
     names_mount,
     parse_engine_error,
     pattern_for,
@@ -419,3 +424,167 @@ def test_names_mount_layer_error_names_no_mount() -> None:
 
     assert parsed is not None
     assert not names_mount(parsed, destination="/abc", source="/tmp/ee/host/abc")
+
+
+@contextmanager
+def _deadline(seconds: int = 10) -> Iterator[None]:
+    """Raise in the block once it has run ``seconds``: a regression fails, it does not hang.
+
+    ``re`` checks for signals while it backtracks, so the alarm stops a runaway match.
+    """
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"parse_engine_error still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _fields(parsed: EngineError | None) -> tuple[object, ...]:
+    assert parsed is not None
+    return (parsed.code, parsed.form, parsed.source, parsed.destination, parsed.rootfs,
+            parsed.errno_text, parsed.path, parsed.hint)
+
+
+_BIG = 512 * 1024
+_W = 'error mounting "/a" to rootfs at "/b": '
+_UNRECOGNISED = ("unrecognised", "unrecognised", None, None, None, None, None, False)
+
+
+def _rep(unit: str) -> str:
+    return unit * (_BIG // len(unit))
+
+
+# State.Error texts that made a row of the old table (or the clean-up before it) backtrack:
+# cost grew with the square or the cube of the repeated part. At this size each ran past
+# the 10 s deadline under the old code (measured by hand); each now takes well under 1 s.
+HOSTILE: list[tuple[str, str, tuple[object, ...]]] = [
+    # "(?::\s*unknown)?\s*\.?\s*$" tried at each blank of the run: cubic.
+    ("trailer-whitespace", "x" + " " * _BIG + "y", _UNRECOGNISED),
+    # '\\+"' started at each backslash of a run no quote ends: quadratic.
+    ("backslashes", "\\" * _BIG, _UNRECOGNISED),
+    # runc-1.1-mount-failed: "(?:.*: )?" scanned to the end from each copy of the wrapper.
+    ("runc-wrapper-repeated", _rep(_W), _UNRECOGNISED),
+    ("make-mountpoint-repeated", _rep('make mountpoint "/a": '), _UNRECOGNISED),
+    # The destination's ".+?" tried the tail after each " mount: ", from each opening: cubic.
+    ("create-mountpoint-repeated", _rep("create mountpoint for /a mount: ") + "not a directory",
+     ("mount_create_mountpoint", "runc-1.2-create-mountpoint", None, "/a", None,
+      "not a directory", None, False)),
+    ("create-mountpoint-inner", "create mountpoint for /a" + _rep(" mount: ") + "!",
+     _UNRECOGNISED),
+    ("subdirs-repeated",
+     _rep('create mountpoint for /a mount: cannot create subdirectories in "/b": '),
+     _UNRECOGNISED),
+    ("mkdir-repeated", _rep("create mount destination for /a mount: cannot mkdir in /b: x"),
+     _UNRECOGNISED),
+    ("mkdir-inner", "create mount destination for /a" + _rep(" mount: cannot mkdir in ") + "!",
+     _UNRECOGNISED),
+    ("runc12-repeated",
+     _rep(_W + "mount src=/a, dst=/b, dstFd=/proc/thread-self/fd/1, flags=MS_BIND, data=x "),
+     _UNRECOGNISED),
+    ("runc12-src", _W + "mount src=" + _rep(", dst=") + "!", _UNRECOGNISED),
+    ("runc12-dst",
+     _W + "mount src=/a, dst=/b" + _rep(", dstFd=/proc/thread-self/fd/1, flags=MS_BIND, data=x")
+     + "!", _UNRECOGNISED),
+    ("runc11-repeated", _rep(_W + "mount /a:/b (via /proc/self/fd/1), data: x "), _UNRECOGNISED),
+    ("runc11-via",
+     _W + "mount /a:/b" + _rep(" (via /proc/self/fd/1), flags: 0x5000, data: x") + "!",
+     _UNRECOGNISED),
+    ("create-source-repeated", _rep("error while creating mount source path '/a': "),
+     _UNRECOGNISED),
+    ("overlay-mount-repeated", _rep("error creating overlay mount to "), _UNRECOGNISED),
+    ("bind-missing-repeated",
+     _rep('invalid mount config for type "bind": bind source path does not exist: ') + "\nx",
+     _UNRECOGNISED),
+    # "\S*/overlay2/l(?:/\S*)?" rescanned the rest of the path after each "/overlay2/l/".
+    ("readlink-lower", "readlink " + _rep("/overlay2/l/") + "!", _UNRECOGNISED),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_regression_parse_engine_error_hostile_text_in_linear_time(
+    name: str, text: str, expected: tuple[object, ...]
+) -> None:
+    with _deadline(10):
+        parsed = parse_engine_error(text)
+
+    assert _fields(parsed) == expected, name
+    assert parsed is not None and parsed.raw == text
+
+
+def _runc_1_1(source: str) -> str:
+    return (
+        _PREFIX_20 + f'error mounting "{source}" to rootfs at "/abc": mount {source}:/abc '
+        "(via /proc/self/fd/6), flags: 0x5000: not a directory: unknown: " + HINT
+    )
+
+
+@pytest.mark.parametrize("filler", [" ", "\\"], ids=["blanks", "backslashes"])
+def test_regression_parse_engine_error_long_path_still_parses(filler: str) -> None:
+    # The seed error of Docker 20.10 with a bind source of 512 KiB: the old clean-up took
+    # minutes on the run of blanks or backslashes in it (and, unlike a length cap, nothing
+    # of the text is cut).
+    source = "/h/" + filler * _BIG + "x"
+
+    with _deadline(10):
+        parsed = parse_engine_error(_runc_1_1(source))
+
+    assert _fields(parsed) == (
+        "mount_not_a_directory", "runc-1.1-mount-via-procfd", source, "/abc", None,
+        "not a directory", None, True,
+    )
+
+
+def test_parse_engine_error_path_holding_fixed_words() -> None:
+    # A source that holds ", dst=" over and over, in runc 1.3's wording: the span of the
+    # source still runs to the real ", dst=" and the row still matches.
+    source = "/srv/" + "x, dst=" * 1000 + "abc"
+    text = (
+        _PREFIX_28 + f'error mounting "{source}" to rootfs at "/abc": mount src={source}, '
+        "dst=/abc, dstFd=/proc/thread-self/fd/14, flags=MS_BIND|MS_REC: not a directory: "
+        + HINT
+    )
+
+    with _deadline(10):
+        parsed = parse_engine_error(text)
+
+    assert _fields(parsed) == (
+        "mount_not_a_directory", "runc-1.2.7-mount-named-flags", source, "/abc", None,
+        "not a directory", None, True,
+    )
+
+
+def test_parse_engine_error_repeated_opening_keeps_the_first() -> None:
+    # Two runc wrappers on one line: the row matches after the first, as re.search did, and
+    # the paths are those of the first wrapper.
+    text = _W + 'error mounting "/c" to rootfs at "/d": no such file or directory'
+
+    parsed = parse_engine_error(text)
+
+    assert _fields(parsed) == (
+        "mount_failed", "runc-1.1-mount-failed", "/a", "/b", None,
+        "no such file or directory", None, False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x: unknown", "x"),
+        ("x: unknown.", "x"),
+        ("x:\tunknown . \n", "x"),
+        ("x unknown", "x unknown"),
+        ("x: unknown: unknown", "x: unknown"),
+        ("x. .", "x."),
+        ("x" + " " * 1000 + "y ", "x" + " " * 1000 + "y"),
+    ],
+)
+def test_normalise_strips_the_trailer(text: str, expected: str) -> None:
+    # What the regex "(?::\s*unknown)?\s*\.?\s*$" removed, checked against it by hand on a
+    # million random short texts.
+    assert _normalise(text) == expected
