@@ -4,6 +4,10 @@ The index keeps one ``Stat`` per entry, symlink targets, extended attributes whe
 were recorded, and contents only for the files the caller chose to keep. Parents that an
 archive never listed are implied as directories (mode 0755, root-owned, mtime 0), the way
 GNU tar extracts them.
+
+Nothing here recurses, so a tree may nest deeper than Python's recursion limit. Every
+entry is keyed by its whole path, though, so one path N folders deep costs memory
+quadratic in N: a member name of 40 KB (20000 folders) takes about 400 MB; nothing caps it.
 """
 
 from __future__ import annotations
@@ -131,25 +135,45 @@ class IndexSnapshot(Snapshot):
     # -- internals --------------------------------------------------------------------
 
     def _imply_parents(self, key: bytes) -> None:
-        parts = key.split(b"/")
-        for depth in range(1, len(parts)):
-            parent = b"/".join(parts[:depth])
+        """Make every folder above ``key`` a directory, as tar does before it extracts ``key``.
+
+        Walks up from the parent and stops at the first folder that is a directory already:
+        the folders above an entry are always directories (``add`` drops the subtree of a
+        directory it replaces), so those above that one are too. Adding to a folder 1500
+        deep then costs one look-up, not 1500 joins of up to 1500 names each.
+        """
+        missing: list[bytes] = []
+        parent = key.rpartition(b"/")[0]
+        while parent:
             existing = self._entries.get(parent)
-            if existing is None or existing.kind is not Kind.DIR:
-                grand, _, name = parent.rpartition(b"/")
-                self._children[grand].add(name)
-                self._entries[parent] = _IMPLIED_DIR
-                self._children.setdefault(parent, set())
-                self._links.pop(parent, None)
-                self._contents.pop(parent, None)
-                self._xattrs.pop(parent, None)
+            if existing is not None and existing.kind is Kind.DIR:
+                break
+            missing.append(parent)
+            parent = parent.rpartition(b"/")[0]
+
+        for folder in reversed(missing):
+            grand, _, name = folder.rpartition(b"/")
+            self._children[grand].add(name)
+            self._entries[folder] = _IMPLIED_DIR
+            self._children.setdefault(folder, set())
+            self._links.pop(folder, None)
+            self._contents.pop(folder, None)
+            self._xattrs.pop(folder, None)
 
     def _drop_subtree(self, key: bytes) -> None:
-        for name in self._children.pop(key, set()):
-            child = key + b"/" + name
-            self._drop_subtree(child)
-            for table in (self._entries, self._links, self._contents, self._xattrs):
-                table.pop(child, None)
+        """Forget every entry below ``key``; ``key`` itself stays.
+
+        Uses a list of folders still to visit, not recursion: an archive can nest folders
+        deeper than Python's recursion limit (``d/d/.../d`` 1500 deep, then a file ``d``).
+        """
+        pending = [key]
+        while pending:
+            folder = pending.pop()
+            for name in self._children.pop(folder, ()):
+                child = folder + b"/" + name
+                pending.append(child)
+                for table in (self._entries, self._links, self._contents, self._xattrs):
+                    table.pop(child, None)
 
     @staticmethod
     def _set(table: dict[bytes, bytes] | dict[bytes, dict[bytes, bytes]], key: bytes,
