@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.docker.config import load_containers
+from analyzer.docker.config import CONFIG_READ_LIMIT, load_containers
 from analyzer.docker.drivers.base import Layers
 from analyzer.docker.facts import FactFinder
 from analyzer.docker.hostview import HostView
@@ -351,7 +351,7 @@ def _touch_data(data: Root, stacks: list[Layers | None]) -> None:
     """Read, through the recorder, the data root's configuration and layer bookkeeping."""
     for name in _names(data, b"containers"):
         for config in _CONFIG_FILES:
-            _read_small(data, join(b"containers", name, config), SMALL_LIMIT * 16)
+            _read_small(data, join(b"containers", name, config), CONFIG_READ_LIMIT)
     for driver in _names(data, b"image"):
         layerdb = join(b"image", driver, b"layerdb")
         for name in _names(data, join(layerdb, b"mounts")):

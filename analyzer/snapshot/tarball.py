@@ -41,8 +41,13 @@ KeepPredicate = Callable[[bytes, int], bool]
 
 #: Contents the default predicate keeps are at most this large...
 KEEP_LIMIT = 1 << 20
-#: ...except containerd's bolt databases, which it keeps up to this size.
+#: ...except containerd's bolt databases, which it keeps up to this size,
 BOLT_KEEP_LIMIT = 64 << 20
+#: ...and a container's own config.v2.json and hostconfig.json, kept up to the size the
+#: config reader takes (``analyzer.docker.config.CONFIG_READ_LIMIT``).
+CONTAINER_CONFIG_KEEP_LIMIT = 8 << 20
+#: Member names longer than this (Linux's PATH_MAX) are left out of the index.
+MAX_NAME = 4096
 #: Docker's small metadata files (a digest, a layer id, a ``lower`` chain of 128 links)
 #: are far below this; it stops ``usr/bin/diff`` of every image layer being kept.
 SMALL_FILE_LIMIT = 64 << 10
@@ -104,6 +109,8 @@ def keep_for_docker(path: bytes, size: int) -> bool:
     base = path.rpartition(b"/")[2]
     if base in _BOLT_NAMES:
         return size <= BOLT_KEEP_LIMIT
+    if base in (b"config.v2.json", b"hostconfig.json"):
+        return size <= CONTAINER_CONFIG_KEEP_LIMIT
     if size > KEEP_LIMIT:
         return False
     if base in _JSON_NAMES:
@@ -177,6 +184,13 @@ class TarSnapshot(IndexSnapshot):
         if path is None:
             state.skipped.append(member.name)
             log.warning("skipped tar member %r: its name climbs out with '..'", member.name)
+            return
+        if len(path) > MAX_NAME:
+            # The index keeps every folder under its whole path: a name thousands of folders
+            # deep would cost memory quadratic in its depth, and no file system hands such
+            # a path to open(). Left out, which makes the capture incomplete.
+            state.too_long += 1
+            log.warning("left out a tar member whose name is %d bytes long", len(path))
             return
 
         xattrs = _pax_xattrs(member)
@@ -255,6 +269,7 @@ class _LoadState:
         self.char_devices = False
         self.damage: str | None = None
         self.skipped: list[str] = []
+        self.too_long = 0
         self.collected: dict[str, str] | None = None
         self.metadata_only = 0
 
@@ -263,16 +278,23 @@ class _LoadState:
         notes: list[str] = []
         if self.skipped:
             notes.append(f"skipped {len(self.skipped)} members whose names contain '..'")
-        if self.damage is None:
+        damage = self.damage
+        if self.too_long:
+            left_out = (f"{self.too_long} members have names longer than {MAX_NAME} bytes "
+                        "(Linux's PATH_MAX) and were left out")
+            damage = left_out if damage is None else f"{damage}; {left_out}"
+        if damage is None:
             capture = Capture(
                 xattr_records=self.xattr_records,
                 char_devices=self.char_devices,
                 notes=tuple(notes),
             )
         else:
+            reason = (f"the archive ends early after {self.members} members: {damage}"
+                      if self.damage is not None else damage)
             capture = Capture(
                 complete=False,
-                reason=f"the archive ends early after {self.members} members: {self.damage}",
+                reason=reason,
                 xattr_records=self.xattr_records,
                 char_devices=self.char_devices,
                 notes=tuple(notes),
