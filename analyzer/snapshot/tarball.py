@@ -187,8 +187,9 @@ class TarSnapshot(IndexSnapshot):
             return
         if len(path) > MAX_NAME:
             # The index keeps every folder under its whole path: a name thousands of folders
-            # deep would cost memory quadratic in its depth, and no file system hands such
-            # a path to open(). Left out, which makes the capture incomplete.
+            # deep would cost memory quadratic in its depth. No path the analysis looks up
+            # is that long (dockerd's stat and mkdir fail with ENAMETOOLONG past PATH_MAX),
+            # so the member is left out with a note, and the capture stays complete.
             state.too_long += 1
             log.warning("left out a tar member whose name is %d bytes long", len(path))
             return
@@ -278,23 +279,20 @@ class _LoadState:
         notes: list[str] = []
         if self.skipped:
             notes.append(f"skipped {len(self.skipped)} members whose names contain '..'")
-        damage = self.damage
         if self.too_long:
-            left_out = (f"{self.too_long} members have names longer than {MAX_NAME} bytes "
-                        "(Linux's PATH_MAX) and were left out")
-            damage = left_out if damage is None else f"{damage}; {left_out}"
-        if damage is None:
+            notes.append(f"left out {self.too_long} members whose names are longer than "
+                         f"{MAX_NAME} bytes (Linux's PATH_MAX); no path the analysis looks "
+                         "up is that long")
+        if self.damage is None:
             capture = Capture(
                 xattr_records=self.xattr_records,
                 char_devices=self.char_devices,
                 notes=tuple(notes),
             )
         else:
-            reason = (f"the archive ends early after {self.members} members: {damage}"
-                      if self.damage is not None else damage)
             capture = Capture(
                 complete=False,
-                reason=reason,
+                reason=f"the archive ends early after {self.members} members: {self.damage}",
                 xattr_records=self.xattr_records,
                 char_devices=self.char_devices,
                 notes=tuple(notes),

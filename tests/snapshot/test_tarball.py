@@ -280,7 +280,8 @@ def test_tarball_gzip_with_garbage_inside_is_a_snapshot_error(tmp_path: Path) ->
         (b"sysimage/usr/lib/systemd/system/docker.service", 1800, True),
         (b"etc/default/docker", 200, True),
         (b"etc/fstab", 600, True),
-        (b"docker/containers/abc/config.v2.json", 2 << 20, False),
+        (b"docker/containers/abc/config.v2.json", 2 << 20, True),
+        (b"docker/containers/abc/config.v2.json", (8 << 20) + 1, False),
     ],
 )
 def test_keep_for_docker_selects_the_analysis_inputs(path: bytes, size: int, kept: bool) -> None:
