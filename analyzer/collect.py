@@ -133,6 +133,7 @@ class RecordingSnapshot(Snapshot):
         self.seen: set[bytes] = set()
         self.listed: set[bytes] = set()
         self.contents: dict[bytes, bytes] = {}
+        self.mount_points: dict[bytes, bool] = {}
 
     def lstat(self, path: bytes) -> Stat | None:
         """Return and record the entry at ``path``. Reads metadata only."""
@@ -172,6 +173,16 @@ class RecordingSnapshot(Snapshot):
         if self.inner.lstat(key) is not None:
             self.seen.add(key)
         return found
+
+    def is_mount_point(self, path: bytes) -> bool | None:
+        """Return and record whether a file system is mounted at a folder. Reads metadata
+        only; the answer goes into the collection, which cannot tell it by itself."""
+        key = join(path)
+        answer = self.inner.is_mount_point(key)
+        if answer is not None:
+            self.seen.add(key)
+            self.mount_points[key] = answer
+        return answer
 
     @property
     def capture(self) -> Capture:
@@ -214,6 +225,7 @@ class _Member:
     target: bytes | None = None
     xattrs: dict[bytes, bytes] = field(default_factory=dict)
     contents: bytes | None = None
+    mount_point: bool | None = None
 
 
 def collect(request: CollectRequest) -> CollectSummary:
@@ -534,6 +546,7 @@ def _member(recorder: RecordingSnapshot, path: bytes) -> _Member | None:
         member.target = inner.readlink(path)
     elif found.kind is Kind.FILE:
         member.contents = recorder.contents.get(path)
+    member.mount_point = recorder.mount_points.get(path)
     return member
 
 
@@ -621,6 +634,10 @@ def _add(archive: tarfile.TarFile, path: bytes, member: _Member,
     if stat.kind is Kind.DIR and stat.size:
         # A directory's st_size (4096 on ext4) shows in the report; tar has no field for it.
         pax[PAX_PREFIX + "size"] = str(stat.size)
+    if member.mount_point is not None:
+        # Whether a file system was mounted here, told by device numbers at collection
+        # time: the scan of the collection, which has none, reads it back.
+        pax[PAX_PREFIX + "mountpoint"] = "1" if member.mount_point else "0"
     info.pax_headers = pax
     archive.addfile(info, io.BytesIO(data) if data is not None else None)
 

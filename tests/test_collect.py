@@ -217,3 +217,31 @@ def test_tarball_reads_a_socket_and_a_directory_size_from_collect_records(
     assert sock_entry is not None and (sock_entry.kind, sock_entry.mode) == (Kind.SOCKET, 0o660)
     assert dir_entry is not None and (dir_entry.kind, dir_entry.size) == (Kind.DIR, 4096)
     assert snapshot.capture.notes == ()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("tar") is None,
+                    reason="extracting the sample with its owners and xattrs needs root")
+def test_collect_keeps_what_the_device_numbers_said_of_an_unmounted_disk(
+        tmp_path: Path) -> None:
+    """fstab mounts a disk at /test, which is not mounted: /test/mount/abc is the folder
+    beneath it. The scan of the folder says so; the scan of its collection must too, where
+    an archive alone would take the non-empty /test as the disk."""
+    tree = tmp_path / "seed"
+    tree.mkdir()
+    subprocess.run(["tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-xzf",
+                    str(SAMPLES / "seed.tar.gz"), "-C", str(tree)], check=True)
+    (tree / "etc/fstab").write_text("/dev/sdb1 /test xfs defaults,nofail 0 2\n")
+    out = tmp_path / "evidence.tar.gz"
+
+    collect(CollectRequest(tree, out))
+
+    with tarfile.open(out) as archive:
+        test_dir = archive.getmember("test")
+    assert test_dir.pax_headers["DOCKER_ANALYZER.mountpoint"] == "0"
+    from_tree = _findings(tree)
+    from_collection = _findings(out, collection=True)
+    abc = [next(c for c in document["containers"] if c["name"] == "abc-test")
+           for document in (from_tree, from_collection)]
+    assert [(c["verdict"], [f["code"] for f in c["findings"]]) for c in abc] == [
+        ("not_analysed", ["host_unknown"]), ("not_analysed", ["host_unknown"])]
+    assert from_collection["containers"] == from_tree["containers"]

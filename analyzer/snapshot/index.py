@@ -29,8 +29,14 @@ class IndexSnapshot(Snapshot):
         self._links: dict[bytes, bytes] = {}
         self._contents: dict[bytes, bytes] = {}
         self._xattrs: dict[bytes, dict[bytes, bytes]] = {}
+        self._mount_points: dict[bytes, bool] = {}
 
     # -- building -------------------------------------------------------------------
+
+    def set_mount_point(self, path: bytes, mounted: bool) -> None:
+        """Record whether a file system was mounted at the folder ``path`` (a collection
+        records what the device numbers said when it was made)."""
+        self._mount_points[_normal(path)] = mounted
 
     def add(
         self,
@@ -123,6 +129,10 @@ class IndexSnapshot(Snapshot):
     def xattrs(self, path: bytes) -> dict[bytes, bytes]:
         """Return recorded extended attributes. Reads metadata only."""
         return dict(self._xattrs.get(_normal(path), {}))
+
+    def is_mount_point(self, path: bytes) -> bool | None:
+        """Return what was recorded of a mount at ``path``, or None when nothing was."""
+        return self._mount_points.get(_normal(path))
 
     @property
     def capture(self) -> Capture:

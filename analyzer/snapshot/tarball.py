@@ -96,6 +96,7 @@ _COLLECT = "DOCKER_ANALYZER."
 _COLLECT_SIZE = _COLLECT + "size"
 _COLLECT_KIND = _COLLECT + "kind"
 _COLLECT_SOURCE = _COLLECT + "collected"
+_COLLECT_MOUNT_POINT = _COLLECT + "mountpoint"
 _CHAR_TYPES = {tarfile.CHRTYPE: Kind.CHAR, tarfile.BLKTYPE: Kind.BLOCK}
 
 
@@ -232,6 +233,9 @@ class TarSnapshot(IndexSnapshot):
         elif kind is Kind.FILE and self._keep(path, member.size):
             contents = _contents(archive, member)
         self.add(path, stat, target=target, contents=contents, xattrs=xattrs)
+        mounted = member.pax_headers.get(_COLLECT_MOUNT_POINT)
+        if kind is Kind.DIR and mounted in ("0", "1"):
+            self.set_mount_point(path, mounted == "1")
 
     def _add_hardlink(
         self, path: bytes, member: tarfile.TarInfo, xattrs: dict[bytes, bytes]
