@@ -119,7 +119,13 @@ class LayerDB:
         return text
 
     def read_text(self, path: bytes) -> str | None:
-        """Return a small file's text without surrounding white space, or None."""
+        """Return a small file's text without surrounding white space, or None.
+
+        A missing file is no news (a base layer has no ``parent``); one that is there but
+        cannot be read is logged at debug level. Reads contents.
+        """
+        if self.data_root.lstat(path) is None:
+            return None
         try:
             return self.data_root.read(path, _SMALL).decode("utf-8", "replace").strip()
         except AnalyzerError as error:
