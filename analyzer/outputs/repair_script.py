@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import jinja2
 
 from analyzer.checks.model import (
+    Action,
     Anchor,
     ContainerReport,
     Expect,
@@ -309,6 +310,11 @@ class _Plan:
         if not repair.steps:
             self.body.append("by_hand")
         self.body += repair_lines(repair, anchor)
+        if repair.steps and repair.action is Action.RESTORE_HOST_KIND:
+            # The steps only clear the place; the container cannot start until the admin
+            # puts the original content back, so a run that did them is not the end of it.
+            self.body.append(
+                f"still_by_hand {quote_text(f'{repair.id}: ' + _shown(repair.title))}")
 
 
 def _text_lines(text: str) -> Iterable[str]:

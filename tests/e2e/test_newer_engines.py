@@ -479,7 +479,8 @@ def test_docker28_restore_over_directory_with_content_keeps_it_and_undo_returns_
     run = _run_sh(scan28.out / "repair.sh", "--apply", "--only", settings["id"],
                   "--choose", "R-b6c92ff43f-2", *roots)
 
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr  # the file is the admin's to put back
+    assert "  R-b6c92ff43f-2: Put the original file back at /srv/app/settings.conf" in run.stdout
     assert not source.exists() and not source.is_symlink()
     (aside,) = sorted((root / "srv/app").glob("settings.conf.docker-analyzer-*"))
     assert sorted(os.listdir(aside)) == ["a.conf", "b.conf"]

@@ -339,6 +339,13 @@ def _assert_only_the_unchosen_left(run: Any, repaired: dict[str, Any]) -> None:
     assert _listed(run.stdout, "Left to do by hand: no script step can repair these") == left
     assert waiting and left  # vanished-tmp-file waits; zero-byte-json is left by hand
     assert {names[f] for f in waiting} <= set(STILL_BROKEN)
+    # Each chosen restore only cleared the place: the admin still puts the file back.
+    restores = {repair_id(scan2, name, code, action) for name, code, action in CHOICES
+                if action == RESTORE}
+    after = run.stdout.split("(see the lines of each repair):\n", 1)[1].split("\n")
+    assert {line.split(":", 1)[0].strip() for line in after if line.startswith("  R-")} \
+        == restores
+    assert len(restores) == 2  # compose-nginx, compose-relative-file
 
 
 def test_dry_run_changes_nothing(repaired: dict[str, Any]) -> None:

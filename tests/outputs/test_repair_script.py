@@ -619,11 +619,16 @@ def test_repair_script_choose_replaces_the_automatic_repair(
         shell, script, "--apply", "--only", world.ids["host"], "--choose", world.ids["host_rmdir"]
     )
 
-    assert proc.returncode == 0, out(proc)
+    # The restore cleared the place; putting app.conf back is the admin's: not done yet.
+    assert proc.returncode == 1, out(proc)
     assert not (world.host / "srv/app.conf").exists()
     assert (world.data / os.fsdecode(UPPER_A) / "app.conf").is_file()  # not the automatic one
     assert (world.data / os.fsdecode(UPPER_A) / "abc").is_file()  # left out by --only
     assert "Then put app.conf back at /srv/app.conf." in out(proc)
+    assert (f"place; put the original content there yourself (see the lines of each repair):\n"
+            f"  {world.ids['host_rmdir']}: Remove the empty directory dockerd made\n"
+            "Finished: nothing was skipped, but the findings above still need you.\n"
+            ) in out(proc)
 
 
 @pytest.mark.parametrize("shell", ["dash", "busybox"])
@@ -726,7 +731,7 @@ def test_regression_repair_script_checks_a_twin_with_the_same_short_id(
 def test_undo_restores_the_tree_exactly(world: World, tmp_path: Path, shell: str) -> None:
     script = write_script(world, tmp_path)
     before = tree(world.data, world.host, world.outside, skip_quarantine=True)
-    assert run(shell, script, "--apply", "--choose", world.ids["host_rmdir"]).returncode == 0
+    assert run(shell, script, "--apply", "--choose", world.ids["host_rmdir"]).returncode == 1
     assert not (world.host / "srv/app.conf").exists()
     applied = tree(world.data, world.host, world.outside)
 

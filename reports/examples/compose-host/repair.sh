@@ -72,6 +72,7 @@ STEP_ROOT=
 UNCHECKED=
 WAITING=
 LEFT=
+AFTER=
 CUR_F=
 CUR_TITLE=
 CUR_OPTS=
@@ -465,6 +466,14 @@ repair_begin() {
 
 note() {
 	say "      $1"
+}
+
+# A repair whose steps only clear the place (restoring a host file): once its steps ran,
+# or would run, the admin still has to put the content back before the container starts.
+still_by_hand() {
+	[ "$R_ON" = 1 ] || return 0
+	AFTER="$AFTER
+  $1"
 }
 
 # A repair with no scripted steps (instructions only): choosing it does not change
@@ -1182,6 +1191,7 @@ note 'After the script ran, copy the intended file to /srv/blog/config.json (fro
 check_container '7e054c11de49' 'image/overlay2/layerdb/mounts/7e054c11de49be67f7cddc16a89c4131a573e71a59a62930b753179fca95f6a9' './mount-id' '904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04' '/904d3f2f27da361444be302b866432140523a74b5ae63a7cab779b2fa522ce04/merged' c2ca0a468ce5db3c8b59332b3515eb549
 check_daemon_stopped
 quarantine host 'srv/blog' './config.json' 'srv/blog/config.json' exists 'R-23ab24527b-2.1'
+still_by_hand 'R-23ab24527b-2: Put the original file back at /srv/blog/config.json (the directory there, which holds data, is moved aside first)'
 
 # === container queue-worker-1 (530b82c3a4ea)
 container_begin '530b82c3a4ea' 'queue-worker-1'
@@ -1194,6 +1204,7 @@ note 'After the script ran, copy the intended file to /tmp/queue.lock (from a ba
 check_container '530b82c3a4ea' 'image/overlay2/layerdb/mounts/530b82c3a4eab482b33b94e1251a2e321f5c7d1308aca9456ae8dee82072fb39' './mount-id' '9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b' '/9f4218556a577de48dbb0daba5dc69385e98a0302f25496377d0562e0b4de74b/merged' c8065026e6602cd1c8847a9dc582ec4b8
 check_daemon_stopped
 remove_empty_dir host 'tmp' './queue.lock' 'tmp/queue.lock'
+still_by_hand 'R-81cefb184d-1: Put the original file back at /tmp/queue.lock (the empty directory there is removed first)'
 # R-81cefb184d-2 [choose with --choose R-81cefb184d-2]: Remove the stale empty file /run/lock/queue.lock from the container's upper dir
 repair_begin 'R-81cefb184d-2' 0 'Remove the stale empty file /run/lock/queue.lock from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
@@ -1212,6 +1223,7 @@ note 'After the script ran, copy the intended file to /srv/shop/nginx.conf (from
 check_container '77c5aeb6ebaf' 'image/overlay2/layerdb/mounts/77c5aeb6ebaf161a6b5077ca13463b9811ed0ef4c0abf4ee07a9c4fd70757ac6' './mount-id' 'ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18' '/ff0f5254dbd1f5fe6fb1d93b39d9ffd59d2b025a263047c936d3ad4700a7bd18/merged' c8a710f2c9f8efa05131d73910a9d85fe
 check_daemon_stopped
 remove_empty_dir host 'srv/shop' './nginx.conf' 'srv/shop/nginx.conf'
+still_by_hand 'R-7229941f5b-1: Put the original file back at /srv/shop/nginx.conf (the empty directory there is removed first)'
 # R-7229941f5b-2 [choose with --choose R-7229941f5b-2]: Hide the image's file at /etc/nginx/nginx.conf under an empty directory in the container's upper dir
 repair_begin 'R-7229941f5b-2' 0 'Hide the image'\''s file at /etc/nginx/nginx.conf under an empty directory in the container'\''s upper dir' 1
 note 'The container no longer sees the image'\''s copy; removing what the script made brings it back.'
@@ -1236,10 +1248,14 @@ fi
 if [ -n "$LEFT" ]; then
 	say "Left to do by hand: no script step can repair these (the report says what to do):$LEFT"
 fi
+if [ -n "$AFTER" ]; then
+	say "Still to do by hand before the container can start: the script only clears the"
+	say "place; put the original content there yourself (see the lines of each repair):$AFTER"
+fi
 if [ "$MANUAL" = 1 ]; then
 	say "Repairs to do by hand remain (see BY HAND above); this script did not do them."
 fi
-if [ -n "$WAITING$LEFT" ] && [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
+if [ -n "$WAITING$LEFT$AFTER" ] && [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
 	say "Finished: nothing was skipped, but the findings above still need you."
 	if [ -n "$QDIR" ]; then
 		say "Undo log and undo.sh: $QDIR"

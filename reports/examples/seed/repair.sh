@@ -72,6 +72,7 @@ STEP_ROOT=
 UNCHECKED=
 WAITING=
 LEFT=
+AFTER=
 CUR_F=
 CUR_TITLE=
 CUR_OPTS=
@@ -456,6 +457,14 @@ repair_begin() {
 
 note() {
 	say "      $1"
+}
+
+# A repair whose steps only clear the place (restoring a host file): once its steps ran,
+# or would run, the admin still has to put the content back before the container starts.
+still_by_hand() {
+	[ "$R_ON" = 1 ] || return 0
+	AFTER="$AFTER
+  $1"
 }
 
 # A repair with no scripted steps (instructions only): choosing it does not change
@@ -1167,6 +1176,7 @@ note 'After the script ran, copy the intended file to /test/mount/abc (from a ba
 check_container '23323b59d4f7' 'image/overlay2/layerdb/mounts/23323b59d4f7d7468c82c9659bfe6967aa9377e75e4b73bf7220edac01e728b2' './mount-id' '41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9' '/41bc4e48e5b0cf59d05e39a77fe4856e872d021790cc93006e27a3233720f9d9/merged' c833539151ed3df14d5c9848eca0bd72c
 check_daemon_stopped
 remove_empty_dir host 'test/mount' './abc' 'test/mount/abc'
+still_by_hand 'R-424c8bb25e-1: Put the original file back at /test/mount/abc (the empty directory there is removed first)'
 # R-424c8bb25e-2 [choose with --choose R-424c8bb25e-2]: Remove the stale empty file /abc from the container's upper dir
 repair_begin 'R-424c8bb25e-2' 0 'Remove the stale empty file /abc from the container'\''s upper dir' 1
 note 'Start the container afterwards; runc creates a new mountpoint of the right kind.'
@@ -1189,10 +1199,14 @@ fi
 if [ -n "$LEFT" ]; then
 	say "Left to do by hand: no script step can repair these (the report says what to do):$LEFT"
 fi
+if [ -n "$AFTER" ]; then
+	say "Still to do by hand before the container can start: the script only clears the"
+	say "place; put the original content there yourself (see the lines of each repair):$AFTER"
+fi
 if [ "$MANUAL" = 1 ]; then
 	say "Repairs to do by hand remain (see BY HAND above); this script did not do them."
 fi
-if [ -n "$WAITING$LEFT" ] && [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
+if [ -n "$WAITING$LEFT$AFTER" ] && [ "$FAILED" = 0 ] && [ "$MANUAL" = 0 ]; then
 	say "Finished: nothing was skipped, but the findings above still need you."
 	if [ -n "$QDIR" ]; then
 		say "Undo log and undo.sh: $QDIR"
