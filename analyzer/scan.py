@@ -437,8 +437,9 @@ def _not_checked(location: Location, snapshot: Snapshot,
     out: list[str] = []
     capture = snapshot.capture
     if location.host_root is None:
+        hint = "" if "--host-root" in location.host_rule else "; give --host-root to check them"
         out.append("Bind sources on the host: no host root was found "
-                   f"({location.host_rule}); give --host-root to check them.")
+                   f"({location.host_rule}){hint}.")
     if not capture.complete:
         out.append(f"Part of the snapshot could not be read: {capture.reason}. Paths missing "
                    "from it are reported as unknown, not absent.")

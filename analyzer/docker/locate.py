@@ -454,8 +454,9 @@ def _search_or_fail(start: Root, finder: _Finder) -> tuple[Root, str]:
         f"{candidate.recorded} ({candidate.rule}): {candidate.reason}"
         for candidate in finder.candidates
     )
+    where = "in the snapshot" if not start.base else f"under {start.display()}"
     raise LocateError(
-        f"no Docker data root found under {start.display()}. Tried: "
+        f"no Docker data root found {where}. Tried: "
         + (tried + "; " if tried else "")
         + f"a search {SEARCH_MAX_DEPTH} levels deep for containers/*/config.v2.json"
     )

@@ -442,7 +442,7 @@ def test_locate_bounded_search_skips_proc_and_stops_at_depth() -> None:
         locate(snap)
 
     message = str(raised.value)
-    assert message.startswith("no Docker data root found under /. Tried: /var/lib/docker")
+    assert message.startswith("no Docker data root found in the snapshot. Tried: /var/lib/docker")
     assert message.endswith("a search 6 levels deep for containers/*/config.v2.json")
 
 
@@ -460,7 +460,7 @@ def test_locate_bounded_search_reaches_depth_six() -> None:
 def test_locate_no_data_root_anywhere_raises() -> None:
     snap = host_tree()
 
-    with pytest.raises(LocateError, match="no Docker data root found under /"):
+    with pytest.raises(LocateError, match="no Docker data root found in the snapshot"):
         locate(snap)
 
 
