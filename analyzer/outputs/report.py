@@ -89,7 +89,21 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["fact"] = fact_text
+    environment.filters["fact_order"] = fact_order
     return environment
+
+
+#: The keys of a mount's host and container-side maps a person reads first, in this order;
+#: the rest follow as the document sorts them, and ``root`` (which root a path is in) last.
+_FIRST_FACTS = ("sentence", "status", "kind", "resolved", "provider", "empty", "size",
+                "mode", "uid", "gid", "mtime")
+
+
+def fact_order(values: dict[str, object]) -> list[tuple[str, object]]:
+    """Return a map's items with the plain sentence first and the bookkeeping last."""
+    rank = {key: index for index, key in enumerate(_FIRST_FACTS)}
+    return sorted(values.items(), key=lambda item: (
+        item[0] == "root", rank.get(item[0], len(rank)), item[0]))
 
 
 def fact_text(value: object, key: str = "") -> str:

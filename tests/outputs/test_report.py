@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from analyzer.checks.model import ScanResult
-from analyzer.outputs.report import LONG_EVIDENCE, fact_text, render_report, write_report
+from analyzer.outputs.report import (
+    LONG_EVIDENCE,
+    fact_order,
+    fact_text,
+    render_report,
+    write_report,
+)
 from analyzer.snapshot.base import display
 from tests.outputs.test_findings_json import (
     API_FINDING,
@@ -340,3 +346,11 @@ def test_report_shows_titles_escaped_once() -> None:
 ])
 def test_report_fact_text_shows_map_values_in_words(value: object, key: str, shown: str) -> None:
     assert fact_text(value, key) == shown
+
+
+def test_report_fact_order_puts_the_sentence_first_and_the_root_last() -> None:
+    host = {"gid": 0, "kind": "dir", "root": "host", "sentence": "/srv/x is an empty folder",
+            "status": "present", "empty": True, "symlinks": ["/a -> b"], "mtime": 1}
+
+    assert [key for key, _ in fact_order(host)] == [
+        "sentence", "status", "kind", "empty", "gid", "mtime", "symlinks", "root"]
