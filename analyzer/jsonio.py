@@ -69,9 +69,6 @@ GO_MAX_DEPTH = 10000
 #: Below this many brackets no input can be deep enough to need a careful look.
 _SHALLOW = 500
 
-#: A JSON string, matched possessively so that hostile input cannot make it backtrack.
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 #: An escaped backslash, a valid surrogate pair, or a lone surrogate escape.
 _SURROGATES = re.compile(r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
@@ -98,9 +95,13 @@ def loads(data: bytes, *, first_value: bool = False) -> Any:
     Raises ``ValueError`` where Go reports an error (``TooDeep`` past 10000 levels), and
     ``ParserLimit`` where Go would read the input but neither parser here can. Both modes
     refuse ``NaN`` and ``Infinity``. With ``first_value``, what follows the first value is
-    ignored (``json.Decoder.Decode``, which dockerd uses for a container's files).
+    ignored (``json.Decoder.Decode``, which dockerd uses for a container's files), its
+    nesting included. What orjson refuses is tried again with the standard library, which
+    reads what Go reads there too (a number past float range in a field nobody reads).
     """
-    depth = nesting_depth(data)
+    depth, end = _structure(data)
+    if first_value and end is not None:
+        data = data[:end]
     if depth > GO_MAX_DEPTH:
         raise TooDeep(f"exceeded max depth: nested {depth} levels, more than Go's "
                       f"{GO_MAX_DEPTH}")
@@ -112,31 +113,48 @@ def loads(data: bytes, *, first_value: bool = False) -> Any:
         except _orjson.JSONDecodeError as error:
             if first_value and error.msg == "unexpected content after document":
                 return _orjson.loads(text[: error.pos])
-            if depth < _SHALLOW:
-                raise
-            log.debug("orjson refused %d levels of nesting (%s); using the standard library",
-                      depth, error)
+            log.debug("orjson refused the input (%s); trying the standard library", error)
     return _stdlib_loads(text, depth, first_value)
 
 
-def nesting_depth(data: bytes) -> int:
-    """Return how deep arrays and objects nest in ``data``, brackets in strings aside.
+#: One token of JSON structure: a whole string, a bracket, or a quote that opens a string
+#: that never ends (from there on everything is inside it).
+_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[\]{}]|"', re.DOTALL)
 
-    Cheap for ordinary input: with fewer than ``_SHALLOW`` opening brackets, their count is
-    returned (an upper bound, all that matters there).
+
+def nesting_depth(data: bytes) -> int:
+    """Return how deep arrays and objects nest in the first value of ``data``, brackets in
+    strings aside. Linear in the size of ``data``."""
+    return _structure(data)[0]
+
+
+def _structure(data: bytes) -> tuple[int, int | None]:
+    """Return the deepest nesting of the first value and the offset where it ends.
+
+    The end is None where the value does not close (cut short, or a string that never
+    ends). With fewer than ``_SHALLOW`` opening brackets their count is returned as the
+    depth (an upper bound, all that matters there) and no end. Every string is matched
+    once, possessively, and an unterminated one ends the scan, so hostile input cannot
+    make it quadratic.
     """
     opening = data.count(b"[") + data.count(b"{")
     if opening < _SHALLOW:
-        return opening
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+        return opening, None
     depth = deepest = 0
-    for byte in brackets:
-        if byte in b"[{":
+    for match in _TOKEN.finditer(data):
+        token = match.group()
+        if token[0] == 0x22:  # '"'
+            if len(token) == 1:
+                return deepest, None
+            continue
+        if token in (b"[", b"{"):
             depth += 1
             deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+            continue
+        depth -= 1
+        if depth <= 0:
+            return deepest, match.end() if depth == 0 else None
+    return deepest, None
 
 
 def _as_go_reads(data: bytes) -> str:
@@ -159,7 +177,7 @@ def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
     C stack. So deep input is parsed on a thread with a 256 MiB stack and a recursion
     limit fitted to its depth, and the old limit is put back afterwards.
     """
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_go_number)
 
     def parse() -> Any:
         start = len(text) - len(text.lstrip(" \t\n\r"))
@@ -218,6 +236,12 @@ def dumps(obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
     out: list[str] = []
     _encode(obj, out, 0 if indent else -1, sort_keys)
     return "".join(out).encode("utf-8")
+
+
+def _go_number(text: str) -> int | float:
+    """Read an integer literal; one past Python's digit limit becomes the float it rounds
+    to (``inf``), which no integer field accepts, as Go refuses it there."""
+    return int(text) if len(text) <= 4000 else float(text)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -219,3 +219,37 @@ def test_jsonio_nesting_depth_ignores_brackets_in_strings() -> None:
     assert jsonio.nesting_depth(text) == 4
     assert jsonio.nesting_depth(b"[" * 600 + b"]" * 600) == 600
     assert jsonio.nesting_depth(b'{"a":[1,2]}') == 2  # few brackets: their count
+
+
+def test_regression_jsonio_loads_unterminated_string_after_brackets_is_linear(
+        mode: str) -> None:
+    """Each escaped quote of a string that never ends used to restart the string match:
+    64 KB took 16 s. The guard fails the test instead of letting it hang."""
+    import signal
+
+    def too_slow(signum: int, frame: object) -> None:
+        raise TimeoutError("jsonio.loads took more than 10 s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        with pytest.raises(ValueError, match="Unterminated string"):
+            jsonio.loads(b"[" * 500 + b'"' + b'\\"' * 200_000)
+        assert jsonio.nesting_depth(b"[" * 600 + b'"' + b'\\"' * 200_000) == 600
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_jsonio_loads_first_value_ignores_the_nesting_of_what_follows(mode: str) -> None:
+    assert jsonio.loads(b'{"a":1}' + b"[" * 10_001, first_value=True) == {"a": 1}
+    assert jsonio.loads(b'{"a":1}\n' + b"{" * 10_001 + b"}" * 10_001,
+                        first_value=True) == {"a": 1}
+    with pytest.raises(jsonio.TooDeep):
+        jsonio.loads(b'{"a":' + b"[" * 10_000 + b"]" * 10_000 + b"}", first_value=True)
+
+
+def test_jsonio_loads_reads_numbers_past_float_range_as_go_skips_them(mode: str) -> None:
+    value = jsonio.loads(b'{"Unknown":1e400,"big":' + b"9" * 5000 + b',"ok":1}')
+
+    assert value == {"Unknown": math.inf, "big": math.inf, "ok": 1}
