@@ -9,6 +9,7 @@ short finding that points to it. Mirrors the failures of moby
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -20,6 +21,12 @@ from analyzer.docker.facts import ContainerFacts
 from analyzer.snapshot.base import display
 
 _MISSING_DIR = (FactCode.LAYER_DIR_MISSING, FactCode.DIFF_MISSING)
+
+#: The names overlay2 gives an ``l/`` link (moby ``overlay2/randomid.go``: 26 characters of
+#: A-Z and 0-9) and a layer folder (``stringid``: 64 hex digits, ``-init`` for init layers;
+#: any ASCII letters and digits are taken, nothing that could be a path or a control).
+_LINK_NAME = re.compile(rb"[A-Z0-9]{26}")
+_LAYER_ID = re.compile(r"[0-9A-Za-z]{1,128}(?:-init)?", re.ASCII)
 
 #: Start errors a broken layer stack gives (``analyzer.docker.engine_errors`` codes).
 _LAYER_ERRORS = frozenset({"layer_dir_missing", "overlay_mount_failed", "lower_link_invalid"})
@@ -110,9 +117,18 @@ def _top_finding(code: FactCode, layer_id: str, path: bytes, fact: LayerFact,
 def _repairs(key: str, fid: str, layer_id: str, path: bytes, fact: LayerFact,
              own: bool) -> list[Repair]:
     if key == "l_link_missing" and fact.expected.startswith("../"):
-        short = path.rsplit(b"/", 1)[-1].decode("utf-8", "replace")
+        short_raw = path.rsplit(b"/", 1)[-1]
         target = fact.expected.removeprefix("../").removesuffix("/diff")
-        return [repairs.relink_layer(repair_id(fid, 0), short, target)]
+        if _LINK_NAME.fullmatch(short_raw) and _LAYER_ID.fullmatch(target):
+            return [repairs.relink_layer(repair_id(fid, 0), short_raw.decode("ascii"),
+                                         target)]
+        # Not the names overlay2 makes (26 of A-Z and 0-9; 64 hex digits, maybe -init):
+        # a link written under a name read from a damaged file could be the wrong one.
+        return [repairs.manual(
+            repair_id(fid, 0), "Recreate the l/ link by hand",
+            f"The recorded names are not the ones overlay2 makes ({display(short_raw)}, "
+            f"{display(target)}); check overlay2/<layer>/link before recreating "
+            "overlay2/l/<short> -> ../<layer>/diff.")]
     if key == "layer_dir_missing":
         if own:
             text = ("This is the container's own writable layer: what it held is lost "

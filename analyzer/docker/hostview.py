@@ -333,7 +333,7 @@ def _covering(host: HostView, resolved: Resolved, raw: bytes) -> HostMount | Non
     found = [mount for mount in (host.covering(resolved.path), host.covering(raw)) if mount]
     if not found:
         return None
-    return max(found, key=lambda mount: len(split(mount.where.encode())))
+    return max(found, key=lambda mount: len(split(mount.where.encode("utf-8", "surrogateescape"))))
 
 
 def _is_mountpoint(mount: HostMount, path: bytes) -> bool:

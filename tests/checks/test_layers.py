@@ -97,3 +97,22 @@ def test_regression_check_layers_pointer_to_a_metadata_finding_says_it_once() ->
     assert top.title == f"Layer metadata of this container is inconsistent: {detail}"
     assert pointer.title == top.title
     assert pointer.title.count("Layer metadata of this container is inconsistent") == 1
+
+
+def test_check_layers_missing_link_with_an_odd_recorded_name_is_relinked_by_hand() -> None:
+    """A short name that is not one overlay2 makes (lower case here) is not scripted."""
+    odd = "abcdefghijklmnopqrstuvwxyz"
+    fake = _LostLinks()
+    fake.lost = (odd,)
+    image = fake.image("odd", 1)
+    layer = image.layers[0][0]
+    fake.snap.file(fake.p(b"overlay2", layer.encode(), b"link"), odd.encode())
+    mount_id = fake.container("a", image, {}, {})
+    lower = fake.p(b"overlay2", mount_id.encode(), b"lower")
+    fake.snap.file(lower, fake.snap.read(lower).replace(b"ODD0".ljust(26, b"L"), odd.encode()))
+
+    result = check_layers(_facts(fake))
+
+    (top,) = [f for f in result.top if f.code == "l_link_missing"]
+    assert [(r.action.value, r.automatic, r.title) for r in top.repairs] == [
+        ("manual", False, "Recreate the l/ link by hand")]
