@@ -497,3 +497,16 @@ def test_lookup_host_on_a_mounted_disk_is_present(tmp_path: Path) -> None:
     assert (answer.status, answer.sentence, answer.notes) == (
         HostStatus.PRESENT, "/srv/data/www is an empty folder", ())
     assert missing.status is HostStatus.ABSENT
+
+
+def test_regression_lookup_host_under_a_mount_unit_named_in_bytes_that_are_not_utf8() -> None:
+    snap = host_tree()
+    snap.file(b"etc/systemd/system/\xff.mount", b"[Mount]\nWhat=/dev/sdz9\nType=ext4\n")
+    snap.file(b"\xff/app.conf", b"x\n")
+    snap.symlink(b"odd", b"\xff")
+
+    answer = lookup_host(view(snap), "/odd/app.conf")
+
+    assert answer.status is HostStatus.PRESENT
+    assert answer.mount is not None and answer.mount.origin == (
+        "/etc/systemd/system/\udcff.mount")
