@@ -39,8 +39,9 @@ from analyzer.docker.facts import ContainerFacts, FactFinder, MountFacts
 from analyzer.docker.hostview import HostView
 from analyzer.docker.locate import Location, holds_more_than, locate
 from analyzer.docker.models import Container
+from analyzer.errors import LocateError
 from analyzer.snapshot import Snapshot, open_snapshot
-from analyzer.snapshot.base import display, whole_seconds
+from analyzer.snapshot.base import display, split, whole_seconds
 from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
@@ -192,9 +193,25 @@ def _host_around(base: Path, location: Location) -> tuple[tuple[Path, Snapshot] 
                       f"{display(str(base))} does not end with")
     host = Path(*base.parts[: len(base.parts) - len(tail)])
     snapshot = open_snapshot(host)
-    if not holds_more_than(snapshot, b"", [os.fsencode(part) for part in tail]):
+    chain = [os.fsencode(part) for part in tail]
+    if not holds_more_than(snapshot, b"", chain):
         snapshot.close()
         return None, f"{display(str(host))} holds nothing but the path down to it"
+    # The recorded paths are the containers' word, which anyone who wrote the files
+    # chose. The folder around ROOT is taken as the host root only when its own
+    # configuration (daemon.json, the docker unit, the default path) leads back to ROOT;
+    # a bounded search finding it proves nothing.
+    try:
+        back = locate(snapshot)
+    except LocateError:
+        back = None
+    if back is None or split(back.data_root.base) != chain \
+            or back.data_rule.startswith("bounded search"):
+        snapshot.close()
+        named = ("names no data root" if back is None else
+                 f"leads to {back.data_root.display()} ({back.data_rule})")
+        return None, (f"{display(str(host))}, where Docker's recorded paths place its host "
+                      f"root, does not lead back to it by its own configuration: it {named}")
     return (host, snapshot), ""
 
 

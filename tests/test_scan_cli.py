@@ -160,3 +160,40 @@ def test_scan_cli_refuses_outputs_inside_root_where_the_roots_lie_deeper(
         f"{evidence}, which is part of the evidence being analysed; give a folder outside it "
         "with --out.\n")
     assert sorted(p.relative_to(evidence) for p in evidence.rglob("*")) == before
+
+
+def _rewrite_recorded_data_root(data_root: Path, recorded: str) -> None:
+    """Make every container record ``recorded`` as its data root, as a forged copy would."""
+    for path in data_root.glob("containers/*/*.json"):
+        path.write_text(path.read_text().replace("/var/lib/docker", recorded))
+
+
+def test_regression_scan_cli_recorded_paths_alone_do_not_make_a_host_root(
+        host: Path, tmp_path: Path) -> None:
+    """The containers say their data root was /docker; the folder around the copy holds a
+    test/ folder but nothing that leads back to docker/ by its own configuration."""
+    evidence = tmp_path / "evid"
+    shutil.copytree(host / "var/lib/docker", evidence / "docker", symlinks=True)
+    _rewrite_recorded_data_root(evidence / "docker", "/docker")
+    (evidence / "srv/c0/m0").mkdir(parents=True)
+
+    status, document = _scan(evidence / "docker", tmp_path / "out")
+
+    assert status == 3
+    rule = document["host_root"]["rule"]  # type: ignore[index]
+    assert document["host_root"]["path"] is None  # type: ignore[index]
+    assert rule.startswith(f"no host root: ROOT is Docker's data root itself and {evidence}, "
+                           "where Docker's recorded paths place its host root, does not lead "
+                           "back to it by its own configuration: it ")
+
+
+def test_regression_scan_cli_recorded_full_path_does_not_make_this_machine_the_host(
+        host: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "case" / "docker"
+    shutil.copytree(host / "var/lib/docker", copy, symlinks=True)
+    _rewrite_recorded_data_root(copy, str(copy))
+
+    status, document = _scan(copy, tmp_path / "out")
+
+    assert document["host_root"]["path"] is None  # type: ignore[index]
+    assert status == 3
