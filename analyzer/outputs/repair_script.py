@@ -29,6 +29,7 @@ from analyzer.checks.model import (
     Repair,
     RootName,
     ScanResult,
+    Severity,
     Step,
 )
 from analyzer.outputs.findings_json import container_name, escape_text
@@ -250,8 +251,9 @@ class _Plan:
         self.body: list[str] = []
 
     def add_container(self, report: ContainerReport) -> None:
-        """Add one container's findings that have repairs."""
-        findings = [finding for finding in report.findings if finding.repairs]
+        """Add one container's findings that have repairs, and its errors that have none
+        (the run must not end as if nothing were left)."""
+        findings = [finding for finding in report.findings if _in_script(finding)]
         if not findings:
             return
         name = _shown(container_name(report)) or display(report.id[:12])
@@ -294,6 +296,8 @@ class _Plan:
         )
         for repair in repairs:
             self.add_repair(finding, repair, anchor)
+        if not repairs:
+            self.body.append("no_repair")
 
     def add_repair(self, finding: Finding, repair: Repair, anchor: Anchor | None) -> None:
         """Add one repair block: its header, its instructions and its step lines."""
@@ -315,6 +319,11 @@ class _Plan:
             # puts the original content back, so a run that did them is not the end of it.
             self.body.append(
                 f"still_by_hand {quote_text(f'{repair.id}: ' + _shown(repair.title))}")
+
+
+def _in_script(finding: Finding) -> bool:
+    """Return whether repair.sh names the finding: it has repairs, or it is an error."""
+    return bool(finding.repairs) or finding.severity is Severity.ERROR
 
 
 def _text_lines(text: str) -> Iterable[str]:
@@ -369,7 +378,7 @@ def render_repair_script(
     plan = _Plan()
     for report in result.containers:
         plan.add_container(report)
-    loose = [finding for finding in result.findings if finding.repairs]
+    loose = [finding for finding in result.findings if _in_script(finding)]
     if loose:
         plan.body += ["", "# === findings that belong to no readable container"]
         plan.body.append(f"container_begin '-' {quote_text('no container')}")

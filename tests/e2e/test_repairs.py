@@ -299,13 +299,18 @@ def test_rescan_gives_the_same_ids(world: World, repaired: dict[str, Any]) -> No
 
 def _unrepaired(scan2: dict[str, Any], chosen: set[str]) -> tuple[list[str], list[str]]:
     """Return (waiting, left): the ids of findings that no automatic or chosen repair
-    covers, those offering a scripted repair first, those with instructions only second."""
+    covers, those offering a scripted repair first, those with instructions only or (for
+    an error) no repair at all second, in the order the script names them."""
     waiting: list[str] = []
     left: list[str] = []
     for report in [*scan2["containers"], {"findings": scan2["findings"]}]:
         for finding in report["findings"]:
             repairs = finding["repairs"]
-            if not repairs or any(r["automatic"] or r["id"] in chosen for r in repairs):
+            if not repairs:  # an error nothing can repair is left to do by hand
+                if finding["severity"] == "error":
+                    left.append(finding["id"])
+                continue
+            if any(r["automatic"] or r["id"] in chosen for r in repairs):
                 continue
             scripted = any(r["action"] != "manual" for r in repairs)
             (waiting if scripted else left).append(finding["id"])

@@ -964,3 +964,28 @@ def test_repair_script_lists_findings_that_wait_for_a_choice(tmp_path: Path, she
 
     assert chosen.returncode == 0, out(chosen)
     assert "Waiting for your choice" not in out(chosen)
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_regression_repair_script_lists_an_error_that_has_no_repair(
+        tmp_path: Path, shell: str) -> None:
+    """cache's layer record lost its mount-id: the scan says broken, nothing can be
+    scripted, and the run must not end with 'nothing was skipped' and status 0."""
+    seed = extract_seed(tmp_path / "seed")
+    cache = seed.container_id("cache")
+    (seed.data / "image/overlay2/layerdb/mounts" / cache / "mount-id").unlink()
+    out_dir = tmp_path / "scan"
+    subprocess.run([sys.executable, "-m", "analyzer", "scan", str(seed.root), "--out",
+                    str(out_dir)], cwd=REPO, capture_output=True, check=False)
+    document = json.loads((out_dir / "findings.json").read_bytes())
+    errors = [f for c in document["containers"] if c["name"] == "cache"
+              for f in c["findings"] if f["severity"] == "error"]
+    errors += [f for f in document["findings"] if f["severity"] == "error"]
+    assert errors and all(not f["repairs"] for f in errors)
+
+    proc = run(shell, out_dir / "repair.sh", "--apply", "--only", errors[0]["id"])
+
+    assert proc.returncode == 1, out(proc)
+    assert f"  {errors[0]['id']}: {errors[0]['title']}\n" in out(proc)
+    assert "Left to do by hand: no script step can repair these" in out(proc)
+    assert "Finished: nothing was skipped.\n" not in out(proc)

@@ -459,6 +459,17 @@ note() {
 	say "      $1"
 }
 
+# An error finding with no repair at all: nothing here can change it; the run lists it
+# among what is left to do by hand, so it cannot end as if everything were done.
+no_repair() {
+	[ "$F_ON" = 1 ] || return 0
+	say "  (no repair: see the report)"
+	LEFT="$LEFT
+  $CUR_F: $CUR_TITLE"
+	CUR_F=
+	CUR_OPTS=
+}
+
 # A repair whose steps only clear the place (restoring a host file): once its steps ran,
 # or would run, the admin still has to put the content back before the container starts.
 still_by_hand() {
