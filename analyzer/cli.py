@@ -76,17 +76,27 @@ QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="Only errors on st
 
 
 class _EscapingFormatter(logging.Formatter):
-    """Format log lines for a terminal: control characters escaped, newlines kept.
+    """Format log lines for a terminal: one line each, control characters escaped.
 
-    Modules log what they were given (a recorded destination, a tar member's name), so the
-    CLI, which owns the terminal, escapes the whole line once (``escape_text``: a message
-    that already holds display() text is not escaped twice).
+    Modules log what they were given (a recorded destination, a tar member's name, an ID
+    holding newlines), so the CLI, which owns the terminal, escapes the whole line once
+    (``line_text``: newlines too, so a recorded value cannot forge a line of its own; a
+    message that already holds display() text is not escaped twice). A traceback at debug
+    level keeps its lines.
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        from analyzer.outputs.findings_json import escape_text
+        from analyzer.outputs.terminal import line_text
 
-        return escape_text(super().format(record))
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            text = line_text(super().format(record))
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
 
 
 def _logging(verbose: int, quiet: bool) -> None:

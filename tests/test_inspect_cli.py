@@ -239,3 +239,17 @@ def test_inspect_cli_log_lines_escape_what_modules_logged_raw() -> None:
     line = _EscapingFormatter("%(levelname)s: %(message)s").format(record)
 
     assert line == "WARNING: mountpoint /x\\x1b[2J\\u202e of c\\x07: shown /srv/a\\x0ab"
+
+
+def test_regression_inspect_cli_log_line_cannot_forge_another_line() -> None:
+    record = logging.makeLogRecord({
+        "levelno": logging.WARNING, "levelname": "WARNING",
+        "msg": "container %s will be skipped by the engine: %s",
+        "args": ("abc", "x\nINFO: all 4 containers healthy, nothing to repair"),
+    })
+
+    line = _EscapingFormatter("%(levelname)s: %(message)s").format(record)
+
+    assert "\n" not in line
+    assert line == ("WARNING: container abc will be skipped by the engine: x\\nINFO: all 4 "
+                    "containers healthy, nothing to repair")

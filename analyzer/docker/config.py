@@ -36,7 +36,7 @@ from analyzer.docker.models import (
     UnreadableContainer,
 )
 from analyzer.errors import AnalyzerError, FileTooLarge, NotCaptured, ParserLimit
-from analyzer.snapshot.base import Kind
+from analyzer.snapshot.base import Kind, display
 from analyzer.snapshot.confine import Root
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def load_containers(data_root: Root) -> LoadResult:
         except _BeyondTool as limit:
             log.warning("container %s is not analysed: %s",
                         name.decode("utf-8", "replace"), limit.detail)
-            containers.append(Container(id=name.decode("utf-8", "replace"), name="",
+            containers.append(Container(id=_folder_id(name), name="",
                                         directory=directory, not_analysed=limit.detail))
         except _Unreadable as bad:
             log.warning("container %s will be skipped by the engine: %s",
@@ -149,16 +149,28 @@ def _check_id(config: dict[str, Any], name: bytes) -> None:
     An absent ``ID`` keeps the folder's name (moby ``NewBaseContainer`` sets it before
     decoding); any other ID, the empty one included, fails ``load``.
     """
+    try:
+        folder = name.decode("utf-8")
+    except UnicodeDecodeError:
+        # Go compares the folder's bytes with the ID, which JSON holds as valid UTF-8:
+        # they can never be equal. Without an ID dockerd would take the folder's bytes as
+        # the id, which this tool does not keep.
+        if "ID" in config and config["ID"] is not None:
+            raise _Unreadable(
+                "config_id_mismatch",
+                f"the folder name {display(name)} is not valid UTF-8, so no recorded ID can "
+                "match it; the engine skips the container") from None
+        raise _BeyondTool(f"the folder name {display(name)} is not valid UTF-8; this tool "
+                          "keeps container ids as text") from None
     if "ID" not in config or config["ID"] is None:
         return
-    folder = name.decode("utf-8", "replace")
     recorded = config["ID"]
     if recorded != folder:
         raise _Unreadable(
             "config_id_mismatch",
             f"config.v2.json says it is container {recorded!r}, but it lies in folder "
-            f"{folder!r}; the engine logs 'Container {recorded} is stored at {folder}' and "
-            "skips it",
+            f"{folder!r}; the engine logs 'Container {display(str(recorded))} is stored at "
+            f"{display(folder)}' and skips it",
         )
 
 
@@ -460,7 +472,7 @@ def _describe_unreadable(data_root: Root, name: bytes, directory: bytes,
     image_hint = _text(_obj(config.get("Config")).get("Image"))
 
     return UnreadableContainer(
-        id=name.decode("utf-8", "replace"),
+        id=_folder_id(name),
         directory=directory,
         code=bad.code,
         detail=bad.detail,
@@ -469,6 +481,15 @@ def _describe_unreadable(data_root: Root, name: bytes, directory: bytes,
         name_hint=name_hint,
         image_hint=image_hint,
     )
+
+
+def _folder_id(name: bytes) -> str:
+    """Return a container folder's name as the id to report: itself, or its escaped form
+    where it is not UTF-8, so that two such folders never share an id."""
+    try:
+        return name.decode("utf-8")
+    except UnicodeDecodeError:
+        return display(name)
 
 
 def _lenient_json(data_root: Root, path: bytes) -> dict[str, Any]:

@@ -20,7 +20,7 @@ CID = "a" * 64
 def _tree(config: dict[str, object] | bytes | None, hostconfig: dict[str, object] | bytes | None,
           cid: str = CID) -> Root:
     snap = IndexSnapshot()
-    folder = b"containers/" + cid.encode()
+    folder = b"containers/" + cid.encode("utf-8", "surrogateescape")
     snap.dir(folder)
     for name, value in ((b"config.v2.json", config), (b"hostconfig.json", hostconfig)):
         if value is None:
@@ -322,3 +322,30 @@ def test_load_containers_nesting_past_go_limit_is_skipped() -> None:
     assert bad.code == "config_invalid"
     assert bad.detail.startswith("config.v2.json nests arrays and objects too deep "
                                  "(exceeded max depth: nested 10001 levels")
+
+
+def test_regression_load_containers_folder_name_not_utf8_never_matches_an_id() -> None:
+    snap = IndexSnapshot()
+    for lead in (b"\xff", b"\xfe"):
+        folder = b"containers/" + lead + b"a" * 63
+        snap.file(folder + b"/config.v2.json",
+                  orjson.dumps(dict(SEED_CONFIG, ID="\ufffd" + "a" * 63)))
+        snap.file(folder + b"/hostconfig.json", orjson.dumps(SEED_HOSTCONFIG))
+
+    result = load_containers(Root(snap))
+
+    assert result.containers == []
+    assert sorted((u.code, u.id) for u in result.unreadable) == [
+        ("config_id_mismatch", "\\xfe" + "a" * 63), ("config_id_mismatch", "\\xff" + "a" * 63)]
+
+
+def test_load_containers_folder_name_not_utf8_without_an_id_is_not_analysed() -> None:
+    config = {k: v for k, v in SEED_CONFIG.items() if k != "ID"}
+
+    result = load_containers(_tree(config, SEED_HOSTCONFIG, cid="\udcff" + "a" * 63))
+
+    [container] = result.containers
+    assert (container.id, container.not_analysed) == (
+        "\\xff" + "a" * 63,
+        "the folder name \\xff" + "a" * 63 + " is not valid UTF-8; this tool keeps container "
+        "ids as text")
