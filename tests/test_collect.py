@@ -22,6 +22,7 @@ from analyzer.outputs.repair_script import repair_lines
 from analyzer.scan import ScanRequest, run_scan
 from analyzer.snapshot.base import Kind
 from analyzer.snapshot.tarball import TarSnapshot
+from tests.needs import unavailable
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -223,22 +224,30 @@ def test_tarball_reads_a_socket_and_a_directory_size_from_collect_records(
                     reason="extracting the sample with its owners and xattrs needs root")
 def test_collect_keeps_what_the_device_numbers_said_of_an_unmounted_disk(
         tmp_path: Path) -> None:
-    """fstab mounts a disk at /test, which is not mounted: /test/mount/abc is the folder
-    beneath it. The scan of the folder says so; the scan of its collection must too, where
-    an archive alone would take the non-empty /test as the disk."""
-    tree = tmp_path / "seed"
+    """The host root is a file system of its own (rescue mode) and its fstab mounts a disk
+    at /test, which is not mounted: /test/mount/abc is the folder beneath it. The scan of
+    the folder says so; the scan of its collection must too, where an archive alone would
+    take the non-empty /test as the disk."""
+    tree = tmp_path / "sysimage"
     tree.mkdir()
-    subprocess.run(["tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-xzf",
-                    str(SAMPLES / "seed.tar.gz"), "-C", str(tree)], check=True)
-    (tree / "etc/fstab").write_text("/dev/sdb1 /test xfs defaults,nofail 0 2\n")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(tree)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     out = tmp_path / "evidence.tar.gz"
+    try:
+        subprocess.run(["tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-xzf",
+                        str(SAMPLES / "seed.tar.gz"), "-C", str(tree)], check=True)
+        (tree / "etc/fstab").write_text("/dev/sdb1 /test xfs defaults,nofail 0 2\n")
 
-    collect(CollectRequest(tree, out))
+        collect(CollectRequest(tree, out))
 
+        from_tree = _findings(tree)
+    finally:
+        subprocess.run(["umount", "-l", str(tree)], check=True)
     with tarfile.open(out) as archive:
         test_dir = archive.getmember("test")
     assert test_dir.pax_headers["DOCKER_ANALYZER.mountpoint"] == "0"
-    from_tree = _findings(tree)
     from_collection = _findings(out, collection=True)
     abc = [next(c for c in document["containers"] if c["name"] == "abc-test")
            for document in (from_tree, from_collection)]

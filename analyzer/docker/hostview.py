@@ -70,9 +70,10 @@ class HostMount:
     ``captured`` says whether the snapshot holds what is mounted there. Where the snapshot
     can tell (a folder on this machine: the mountpoint's device differs from its
     parent's), that decides, on a live host too: a data disk that did not mount at boot is
-    not captured, whatever dockerd made in the folder beneath it. An archive cannot tell;
-    there a mountpoint that holds entries is taken as captured and an absent or empty one
-    is not, and ``capture_note`` says so in the answers under it. ``certain`` is false only
+    not captured, whatever dockerd made in the folder beneath it. An archive, or a copy
+    whose host root is no file system of its own, cannot tell; there a mountpoint that holds
+    entries is taken as captured and an absent or empty one is not, and ``capture_note``
+    says so in the answers under it. ``certain`` is false only
     for ``/tmp`` when nothing says how it is mounted.
     """
 
@@ -117,11 +118,15 @@ class HostView:
         declared = _with_defaults(declared, notes)
         mounts: list[HostMount] = []
         tmpfs: list[HostMount] = []
+        # Device numbers tell a mounted disk from the folder beneath it only where the host
+        # root is a file system of its own (the live /, or /mnt/sysimage in rescue mode); a
+        # copied or extracted host lies on the analyst's disk, all on one device.
+        devices = capture.live or root.is_mount_point(b"") is True
         for mount in declared:
             if mount.is_tmpfs:
                 tmpfs.append(mount)
             else:
-                mounts.append(_with_capture(root, mount, capture.live))
+                mounts.append(_with_capture(root, mount, capture.live, devices))
         return cls(root, capture, tuple(mounts), tuple(tmpfs), tuple(notes))
 
     def covering(self, path: bytes) -> HostMount | None:
@@ -447,13 +452,14 @@ def _with_defaults(declared: list[HostMount], notes: list[str]) -> list[HostMoun
     return out
 
 
-def _with_capture(root: Root, mount: HostMount, live: bool) -> HostMount:
+def _with_capture(root: Root, mount: HostMount, live: bool, devices: bool = True) -> HostMount:
     """Return the mount with ``captured`` set: by the device numbers where the snapshot has
-    them, else from what its mountpoint holds. Reads metadata only."""
+    them and they mean something (``devices``), else from what its mountpoint holds.
+    Reads metadata only."""
     resolved = root.resolve(mount.where.encode("utf-8", "surrogateescape"))
     if not resolved.exists or resolved.stat is None or resolved.stat.kind is not Kind.DIR:
         return _replace_captured(mount, live and mount.is_tmpfs)
-    mounted = root.is_mount_point(resolved.path)
+    mounted = root.is_mount_point(resolved.path) if devices else None
     if mounted is not None:
         return _replace_captured(mount, mounted)
     if live:
@@ -463,8 +469,8 @@ def _with_capture(root: Root, mount: HostMount, live: bool) -> HostMount:
     except SnapshotPathError:
         holds = False
     note = (f"{mount.where} is taken to hold {mount.fstype} {mount.what} ({mount.origin}) "
-            "because it is not empty in the snapshot; an archive cannot tell that file "
-            "system from the folder beneath it") if holds else ""
+            "because it is not empty in the snapshot; a copy or an archive cannot tell that "
+            "file system from the folder beneath it") if holds else ""
     return _replace_captured(mount, holds, note)
 
 

@@ -106,16 +106,28 @@ class DirectorySnapshot(Snapshot):
 
         Compares device numbers (``st_dev``), as ``mountpoint(1)`` does; a bind mount of a
         folder of the same file system is not seen. None for the root itself or for a path
-        that is not a folder. Reads metadata only.
+        that is not a folder; for the root itself, whether it is a mount point of its own.
+        Reads metadata only.
         """
         parts = split(path)
         if not parts:
-            return None
+            return self._root_is_mount_point()
         here = self._lstat_raw(path)
         parent = self._lstat_raw(join(*parts[:-1]))
         if here is None or parent is None or not stat_module.S_ISDIR(here.st_mode):
             return None
         return here.st_dev != parent.st_dev
+
+    def _root_is_mount_point(self) -> bool | None:
+        """Return whether the snapshot's own folder is a mount point (``/mnt/sysimage`` in
+        rescue mode). Reads the metadata of the folder holding it, and nothing else there."""
+        try:
+            fd = self._root()
+            here = os.stat(".", dir_fd=fd, follow_symlinks=False)
+            parent = os.stat("..", dir_fd=fd, follow_symlinks=False)
+        except (OSError, SnapshotError):
+            return None
+        return here.st_dev != parent.st_dev or here.st_ino == parent.st_ino
 
     def listdir(self, path: bytes) -> list[bytes]:
         """Return the names in the directory at ``path``, sorted. Reads metadata only."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -434,8 +435,8 @@ def test_host_view_mount_table_from_fstab_skips_root_and_swap() -> None:
     assert host.mounts[0] == HostMount(
         "/srv/data", "/dev/sdb1", "xfs", ("defaults",), "/etc/fstab line 3", captured=True,
         capture_note="/srv/data is taken to hold xfs /dev/sdb1 (/etc/fstab line 3) because it "
-                     "is not empty in the snapshot; an archive cannot tell that file system "
-                     "from the folder beneath it",
+                     "is not empty in the snapshot; a copy or an archive cannot tell that "
+                     "file system from the folder beneath it",
     )
     assert [mount.where for mount in host.mounts] == ["/srv/data", "/proc", "/sys"]
     assert [mount.where for mount in host.tmpfs] == ["/run", "/var/run", "/dev", "/dev/shm",
@@ -455,24 +456,41 @@ def test_host_view_from_location_uses_the_located_host_root() -> None:
     assert lookup_host(host, "/srv/app.conf").status is HostStatus.PRESENT
 
 
-def _fstab_host(tmp_path: Path) -> Path:
-    """A host root on disk whose fstab mounts a disk at /srv/data."""
+def _mount_tmpfs(where: Path) -> None:
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+
+
+@pytest.fixture
+def rescue_host(tmp_path: Path) -> Iterator[Path]:
+    """A host root that is a file system of its own, as /mnt/sysimage is in rescue mode,
+    whose fstab mounts a disk at /srv/data."""
     host = tmp_path / "host"
-    (host / "etc").mkdir(parents=True)
-    (host / "etc/os-release").write_text("ID=debian\n")
-    (host / "etc/fstab").write_text("/dev/sdb1 /srv/data xfs defaults,nofail 0 2\n")
-    (host / "srv/data").mkdir(parents=True)
-    return host
+    host.mkdir()
+    _mount_tmpfs(host)
+    try:
+        (host / "etc").mkdir()
+        (host / "etc/os-release").write_text("ID=debian\n")
+        (host / "etc/fstab").write_text("/dev/sdb1 /srv/data xfs defaults,nofail 0 2\n")
+        (host / "srv/data").mkdir(parents=True)
+        yield host
+    finally:
+        subprocess.run(["umount", "-l", str(host)], check=True)
+
+
+def _view_of(host: Path) -> HostView:
+    return HostView.from_root(Root(DirectorySnapshot(host)))
 
 
 def test_regression_lookup_host_folder_beneath_an_unmounted_disk_is_unknown(
-        tmp_path: Path) -> None:
+        rescue_host: Path) -> None:
     """The disk did not mount; dockerd made /srv/data/www on the root file system."""
-    host = _fstab_host(tmp_path)
-    (host / "srv/data/www").mkdir()
-    (host / "srv/data/other-app").mkdir()
+    (rescue_host / "srv/data/www").mkdir()
+    (rescue_host / "srv/data/other-app").mkdir()
 
-    answer = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/www")
+    answer = lookup_host(_view_of(rescue_host), "/srv/data/www")
 
     assert (answer.status, answer.reason) == (HostStatus.UNKNOWN,
                                               UnknownReason.ON_UNMOUNTED_FILESYSTEM)
@@ -481,22 +499,36 @@ def test_regression_lookup_host_folder_beneath_an_unmounted_disk_is_unknown(
         "the snapshot does not hold; what is there now is the folder beneath it")
 
 
-def test_lookup_host_on_a_mounted_disk_is_present(tmp_path: Path) -> None:
-    host = _fstab_host(tmp_path)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
-                           str(host / "srv/data")], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+def test_lookup_host_on_a_mounted_disk_is_present(rescue_host: Path) -> None:
+    _mount_tmpfs(rescue_host / "srv/data")
     try:
-        (host / "srv/data/www").mkdir()
-        answer = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/www")
-        missing = lookup_host(HostView.from_root(Root(DirectorySnapshot(host))), "/srv/data/gone")
+        (rescue_host / "srv/data/www").mkdir()
+        answer = lookup_host(_view_of(rescue_host), "/srv/data/www")
+        missing = lookup_host(_view_of(rescue_host), "/srv/data/gone")
     finally:
-        subprocess.run(["umount", str(host / "srv/data")], check=True)
+        subprocess.run(["umount", str(rescue_host / "srv/data")], check=True)
 
     assert (answer.status, answer.sentence, answer.notes) == (
         HostStatus.PRESENT, "/srv/data/www is an empty folder", ())
     assert missing.status is HostStatus.ABSENT
+
+
+def test_regression_lookup_host_copied_host_judges_fstab_disks_by_their_content(
+        tmp_path: Path) -> None:
+    """An extracted copy lies on one disk: device numbers say nothing of the host's disks
+    there, so a non-empty /srv/data is taken to hold the disk, as in an archive."""
+    host = tmp_path / "copy"
+    (host / "etc").mkdir(parents=True)
+    (host / "etc/fstab").write_text("/dev/sdb1 /srv/data xfs defaults,nofail 0 2\n")
+    (host / "srv/data/www").mkdir(parents=True)
+
+    answer = lookup_host(_view_of(host), "/srv/data/www")
+
+    assert answer.status is HostStatus.PRESENT
+    assert answer.notes == (
+        "/srv/data is taken to hold xfs /dev/sdb1 (/etc/fstab line 1) because it is not empty "
+        "in the snapshot; a copy or an archive cannot tell that file system from the folder "
+        "beneath it",)
 
 
 def test_regression_lookup_host_under_a_mount_unit_named_in_bytes_that_are_not_utf8() -> None:

@@ -333,6 +333,22 @@ def _mount_tmpfs(mountpoint: Path) -> None:
         unavailable(f"cannot mount a tmpfs here: {done.stderr.strip()}")
 
 
+def test_directory_root_that_is_a_file_system_of_its_own_is_a_mount_point(
+        tmp_path: Path) -> None:
+    root = tmp_path / "sysimage"
+    root.mkdir()
+    _mount_tmpfs(root)
+    snapshot = DirectorySnapshot(root)
+    try:
+        answer = snapshot.is_mount_point(b"")
+    finally:
+        snapshot.close()
+        subprocess.run(["umount", str(root)], check=True)
+
+    assert answer is True
+    assert DirectorySnapshot(Path("/")).is_mount_point(b"") is True
+
+
 def test_directory_is_mount_point_compares_devices(tmp_path: Path) -> None:
     (tmp_path / "srv/data").mkdir(parents=True)
     (tmp_path / "srv/plain").mkdir()
@@ -345,7 +361,8 @@ def test_directory_is_mount_point_compares_devices(tmp_path: Path) -> None:
     finally:
         subprocess.run(["umount", str(tmp_path / "srv/data")], check=True)
 
-    assert answers == [True, False, None, None, None]
+    # The root itself: a folder of the same disk as the one holding it is no mount point.
+    assert answers == [True, False, None, None, False]
 
 
 def _fstat_of_another_file(monkeypatch: pytest.MonkeyPatch, other: Path) -> None:
