@@ -258,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--mounts", type=int, default=5)
     parser.add_argument("--index-members", type=int, default=200_000)
+    parser.add_argument("--wide-mounts", type=int, default=4000,
+                        help="binds of the one container of the wide host (0: skip it)")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -291,6 +293,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{figures['scan_s']:.2f} s, outputs {figures['outputs_s']:.2f} s), "
                   f"{per:.2f} ms per container, peak RSS {figures['peak_rss_mib']:.0f} MiB, "
                   f"{figures['containers']} containers, {figures['broken']} broken")
+
+        if args.wide_mounts:
+            wide = work / "wide"
+            build_host(wide, 1, 1, args.wide_mounts)
+            figures = _in_child("scan", str(wide), str(work / "out-wide"))
+            per = figures["wall_s"] / args.wide_mounts * 1000
+            print(f"scan wide host: 1 container with {args.wide_mounts} binds: wall "
+                  f"{figures['wall_s']:.2f} s (analysis {figures['scan_s']:.2f} s, outputs "
+                  f"{figures['outputs_s']:.2f} s), {per:.2f} ms per bind, peak RSS "
+                  f"{figures['peak_rss_mib']:.0f} MiB")
 
         archive = build_member_archive(work / "members.tar.gz", args.index_members)
         timed = _in_child("index", str(archive))

@@ -154,6 +154,10 @@ class ContainerView:
         self.whiteout = layers.whiteout
         self.trees = sorted(trees, key=lambda t: (len(split(t.destination.encode())),
                                                   t.destination))
+        # Destination components -> the mount made there last (sorted is stable, so of two
+        # mounts at one destination the later in the list wins, as before).
+        self._by_parts: dict[tuple[bytes, ...], MountTree] = {
+            tuple(split(tree.destination.encode())): tree for tree in self.trees}
         self._depth_limit: int | None = None
 
     # -- the Lookup protocol, with the mounts made so far ------------------------------
@@ -314,18 +318,22 @@ class ContainerView:
         return any(attrs.get(name) == b"y" for name in _OPAQUE_XATTRS)
 
     def _tree_for(self, path: bytes) -> tuple[MountTree | None, bytes]:
-        """Return the deepest mount already made that holds ``path``, and the rest."""
+        """Return the deepest mount already made that holds ``path``, and the rest.
+
+        Looks up each prefix of ``path`` in an index of the mounts by destination, deepest
+        first: a container with thousands of mounts costs the depth of the path per lookup,
+        not the number of mounts. Of two mounts at one destination the later one counts, as
+        it is mounted over the earlier.
+        """
         parts = path.split(b"/") if path else []
-        best: MountTree | None = None
-        rest = path
-        for tree in self.trees:
-            tparts = split(tree.destination.encode())
-            if self._depth_limit is not None and len(tparts) >= self._depth_limit:
-                continue
-            if len(tparts) <= len(parts) and parts[: len(tparts)] == tparts:
-                best = tree
-                rest = b"/".join(parts[len(tparts):])
-        return best, rest
+        deepest = len(parts)
+        if self._depth_limit is not None:
+            deepest = min(deepest, self._depth_limit - 1)
+        for length in range(deepest, -1, -1):
+            tree = self._by_parts.get(tuple(parts[:length]))
+            if tree is not None:
+                return tree, b"/".join(parts[length:])
+        return None, path
 
 
 def _find_in_tree(tree: MountTree, rest: bytes) -> Found | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import stat as stat_module
 import unicodedata
 from abc import ABC, abstractmethod
@@ -178,6 +179,10 @@ def whole_seconds(mtime: float) -> int | None:
     return int(mtime)
 
 
+#: Text that ``display`` returns unchanged: printable ASCII, no backslash.
+_PLAIN = re.compile(r"[\x20-\x5b\x5d-\x7e]*")
+
+
 def display(path: bytes | str) -> str:
     """Return a form of ``path`` safe to show to people.
 
@@ -185,6 +190,8 @@ def display(path: bytes | str) -> str:
     escaped, so that a crafted file name cannot rewrite what a terminal or report shows.
     """
     text = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+    if _PLAIN.fullmatch(text):  # printable ASCII without a backslash: nothing to escape
+        return text
     out: list[str] = []
     for char in text:
         code = ord(char)
