@@ -363,7 +363,8 @@ def _read_fstab(root: Root, notes: list[str]) -> list[HostMount]:
         if len(fields) < 3:
             notes.append(f"{FSTAB} line {number} has fewer than 3 fields; skipped")
             continue
-        spec, where, fstype = (_unescape(fields[0]), _unescape(fields[1]), fields[2])
+        spec, where, fstype = (_unescape(fields[0]), _mount_path(_unescape(fields[1])),
+                               fields[2])
         options = tuple(fields[3].split(",")) if len(fields) > 3 else ()
         if fstype in _NOT_MOUNTS or not where.startswith("/") or where == "/":
             continue
@@ -408,7 +409,7 @@ def _read_mount_units(root: Root, notes: list[str]) -> list[HostMount]:
                 mounts.append(HostMount(_unit_where(unit), "", "masked", (), path))
                 continue
             keys = _mount_section(text)
-            where = keys.get("Where", "") or _unit_where(unit)
+            where = _mount_path(keys.get("Where", "") or _unit_where(unit))
             if where == "/" or not where.startswith("/"):
                 continue
             options = tuple(keys.get("Options", "").split(",")) if keys.get("Options") else ()
@@ -477,6 +478,15 @@ def _with_capture(root: Root, mount: HostMount, live: bool, devices: bool = True
 def _replace_captured(mount: HostMount, captured: bool, note: str = "") -> HostMount:
     return HostMount(mount.where, mount.what, mount.fstype, mount.options, mount.origin,
                      captured, mount.certain, note)
+
+
+def _mount_path(path: str) -> str:
+    """Return a mountpoint in one spelling: ``//srv//data/`` -> ``/srv/data``, ``//`` -> ``/``
+    (which is skipped as the root itself), a relative path unchanged (skipped too)."""
+    if not path.startswith("/"):
+        return path
+    parts = [part for part in path.split("/") if part and part != "."]
+    return "/" + "/".join(parts)
 
 
 def _mount_section(text: str) -> dict[str, str]:

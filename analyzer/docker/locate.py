@@ -710,6 +710,14 @@ def _read_daemon_json(host: Root, config: _HostConfig) -> None:
     raw = _read_bytes(host, config.daemon_json, config.notes)
     if raw is None:
         return
+    if not raw.strip():
+        # moby trims the file and takes an empty one as no settings (daemon/config
+        # getConflictFreeConfiguration: bytes.TrimSpace); releases before that fail
+        # with EOF.
+        config.notes.append(
+            f"{config.daemon_json} is empty: recent engines start with default settings, "
+            "older ones refuse it (EOF); no setting is read from it")
+        return
     try:
         parsed = jsonio.loads(raw)
     except ValueError as error:

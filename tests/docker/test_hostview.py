@@ -542,3 +542,15 @@ def test_regression_lookup_host_under_a_mount_unit_named_in_bytes_that_are_not_u
     assert answer.status is HostStatus.PRESENT
     assert answer.mount is not None and answer.mount.origin == (
         "/etc/systemd/system/\udcff.mount")
+
+
+@pytest.mark.parametrize("where", ["//", "/./", "//srv//data/"])
+def test_regression_host_view_fstab_mountpoint_spelled_oddly(where: str) -> None:
+    snap = host_tree()
+    snap.file(b"etc/fstab", f"tmpfs {where} tmpfs defaults 0 0\n".encode())
+
+    host = view(snap)
+
+    assert [m.where for m in host.tmpfs if m.origin == "/etc/fstab line 1"] == (
+        ["/srv/data"] if "srv" in where else [])
+    assert lookup_host(host, "/srv/app.conf").status is HostStatus.PRESENT

@@ -668,3 +668,15 @@ def test_regression_locate_daemon_json_past_the_read_cap_is_noted_not_silent() -
     assert (f"/etc/docker/daemon.json is there but could not be read ({len(big)} bytes, more "
             "than the 1048576 read at most); what it sets is not known here: give "
             "--data-root if it names Docker's data root") in location.notes
+
+
+def test_locate_empty_daemon_json_is_noted_as_no_settings() -> None:
+    snap = host_tree()
+    snap.file(b"etc/docker/daemon.json", b"  \n")
+    add_data_root(snap, b"var/lib/docker", "/var/lib/docker")
+
+    location = locate(snap)
+
+    assert location.data_root.base == b"var/lib/docker"
+    assert ("/etc/docker/daemon.json is empty: recent engines start with default settings, "
+            "older ones refuse it (EOF); no setting is read from it") in location.notes
