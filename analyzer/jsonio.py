@@ -169,7 +169,44 @@ def _as_go_reads(data: bytes) -> str:
     return text
 
 
-def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
+class _Repeated(Exception):
+    """An object names one key twice; carries the key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def repeated_key(data: bytes) -> str | None:
+    """Return the first key an object of the first value of ``data`` names twice, or None.
+
+    Go decodes a repeated key into the same struct or map again (earlier entries of a map
+    and earlier type errors stay), where both parsers here keep the last value only, so a
+    caller that must read the file as dockerd does should not trust the parse of one.
+    Docker never writes one. ``data`` must be JSON that ``loads`` accepts.
+    """
+    depth, end = _structure(data)
+    text = _as_go_reads(data[:end] if end is not None else data)
+
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen[key] = value
+        return seen
+
+    try:
+        _stdlib_loads(text, depth, True, pairs_hook=no_repeats)
+    except _Repeated as repeated:
+        return repeated.key
+    except ValueError:
+        return None
+    return None
+
+
+def _stdlib_loads(text: str, depth: int, first_value: bool,
+                  pairs_hook: Any = None) -> Any:
     """Parse with the standard library; deep input on a thread with room for it.
 
     The C scanner recurses once per level. Past Python's recursion limit it would raise
@@ -177,7 +214,8 @@ def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
     C stack. So deep input is parsed on a thread with a 256 MiB stack and a recursion
     limit fitted to its depth, and the old limit is put back afterwards.
     """
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_go_number)
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_go_number,
+                               object_pairs_hook=pairs_hook)
 
     def parse() -> Any:
         start = len(text) - len(text.lstrip(" \t\n\r"))
@@ -197,7 +235,7 @@ def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
     def run() -> None:
         try:
             outcome["value"] = parse()
-        except (ValueError, RecursionError, MemoryError) as error:
+        except (ValueError, RecursionError, MemoryError, _Repeated) as error:
             outcome["error"] = error
 
     old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
@@ -211,7 +249,7 @@ def _stdlib_loads(text: str, depth: int, first_value: bool) -> Any:
         threading.stack_size(old_stack)
         sys.setrecursionlimit(old_limit)
     error = outcome.get("error")
-    if isinstance(error, ValueError):
+    if isinstance(error, ValueError | _Repeated):
         raise error
     if error is not None:
         raise ParserLimit(f"JSON nested {depth} levels deep: {type(error).__name__}")

@@ -68,9 +68,10 @@ class _Unreadable(Exception):
 class _BeyondTool(Exception):
     """dockerd may well read this file; this tool cannot (its read cap, its parser)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, value: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.value = value  # what was parsed all the same, for names and images
 
 
 def load_containers(data_root: Root) -> LoadResult:
@@ -116,19 +117,25 @@ def _load_one(data_root: Root, name: bytes, directory: bytes) -> Container:
                 "current engines migrate it once at start-up or ignore the container",
             )
         raise _Unreadable("config_missing", "config.v2.json is missing")
-    config = _read_json(data_root, config_path, "config.v2.json")
+    beyond = ""
+    try:
+        config = _read_json(data_root, config_path, "config.v2.json")
+    except _BeyondTool as limit:
+        if limit.value is None:
+            raise
+        config, beyond = limit.value, limit.detail
     _check_id(config, name)
 
     host_path = directory + b"/hostconfig.json"
     problems: list[ConfigProblem] = []
     hostconfig: dict[str, Any] = {}
     hostconfig_present = data_root.lstat(host_path) is not None
-    beyond = ""
     if hostconfig_present:
         try:
             hostconfig = _read_json(data_root, host_path, "hostconfig.json")
         except _BeyondTool as limit:  # config.v2.json is fine: keep what it says
-            beyond = limit.detail
+            hostconfig = limit.value or {}
+            beyond = beyond or limit.detail
     else:
         problems.append(ConfigProblem(
             "hostconfig_missing", host_path,
@@ -219,6 +226,12 @@ def _read_json(data_root: Root, path: bytes, label: str) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise _Unreadable(f"{_code(label)}_invalid", f"{label} holds no JSON object")
+    repeated = jsonio.repeated_key(data)
+    if repeated is not None:
+        raise _BeyondTool(
+            f"{label} names the key {repeated!r} twice in one object; dockerd decodes both "
+            "into the same record, keeping entries and errors of the first, which this tool "
+            "does not model (Docker never writes such a file)", value)
     wrong = gotypes.first_type_error(
         value, gotypes.CONFIG if _code(label) == "config" else gotypes.HOSTCONFIG, label)
     if wrong:

@@ -10,7 +10,12 @@ Unknown keys are ignored, as Go ignores them.
 Only the fields listed in ``CONFIG`` and ``HOSTCONFIG`` are checked: those the analysis
 reads and a few more whose Go type is plain. A wrong value in any other field (network
 settings, health, exec configs) is not noticed. Go matches keys to fields without regard to
-case (``"name"`` fills ``Name``); only the spelling Docker writes is checked here.
+case (``"name"`` fills ``Name``); only the spelling Docker writes is checked here. Values
+are checked after JSON decoding, so two things Go sees in the raw text are not: a time
+written with escapes (``"\u0032026-01-01T00:00:00Z"``, which Go's ``time.Time`` refuses
+because it parses the quoted bytes as they are) and ``-0`` in an unsigned field (which
+``strconv.ParseUint`` refuses). A key repeated in one object is caught before this check
+(``jsonio.repeated_key``) and leaves the container not analysed.
 
 References: moby ``container/container.go`` (``Container``, ``FromDisk``),
 ``container/state.go``, ``volume/mounts/mounts.go`` (``MountPoint``),

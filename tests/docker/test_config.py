@@ -349,3 +349,25 @@ def test_load_containers_folder_name_not_utf8_without_an_id_is_not_analysed() ->
         "\\xff" + "a" * 63,
         "the folder name \\xff" + "a" * 63 + " is not valid UTF-8; this tool keeps container "
         "ids as text")
+
+
+@pytest.mark.parametrize("file", ["config", "hostconfig"])
+def test_regression_load_containers_repeated_key_is_not_analysed(file: str) -> None:
+    """Go decodes a repeated key into the same record (MountPoints keeps /abc after a
+    second, empty MountPoints); a parser that keeps the last value would hide the mount."""
+    config: dict[str, object] | bytes = SEED_CONFIG
+    hostconfig: dict[str, object] | bytes = SEED_HOSTCONFIG
+    if file == "config":
+        config = orjson.dumps(SEED_CONFIG)[:-1] + b',"MountPoints":{}}'
+        key, label = "MountPoints", "config.v2.json"
+    else:
+        hostconfig = orjson.dumps(SEED_HOSTCONFIG)[:-1] + b',"Binds":null}'
+        key, label = "Binds", "hostconfig.json"
+
+    [container] = load_containers(_tree(config, hostconfig)).containers
+
+    assert (container.name, container.image) == ("seed", "busybox:test")
+    assert container.not_analysed == (
+        f"{label} names the key {key!r} twice in one object; dockerd decodes both into the "
+        "same record, keeping entries and errors of the first, which this tool does not "
+        "model (Docker never writes such a file)")

@@ -253,3 +253,11 @@ def test_jsonio_loads_reads_numbers_past_float_range_as_go_skips_them(mode: str)
     value = jsonio.loads(b'{"Unknown":1e400,"big":' + b"9" * 5000 + b',"ok":1}')
 
     assert value == {"Unknown": math.inf, "big": math.inf, "ok": 1}
+
+
+def test_jsonio_repeated_key_names_the_first_repeat_at_any_depth() -> None:
+    assert jsonio.repeated_key(b'{"a":{"b":1,"b":2},"c":3}') == "b"
+    assert jsonio.repeated_key(b'{"a":1,"b":[{"x":1},{"x":2}]}') is None
+    assert jsonio.repeated_key(b'{"a":1} {"a":1,"a":2}') is None  # after the first value
+    deep = b'{"k":' + b"[" * 5000 + b'{"z":1,"z":2}' + b"]" * 5000 + b"}"
+    assert jsonio.repeated_key(deep) == "z"
