@@ -158,6 +158,8 @@ class ContainerView:
         # mounts at one destination the later in the list wins, as before).
         self._by_parts: dict[tuple[bytes, ...], MountTree] = {
             tuple(split(tree.destination.encode())): tree for tree in self.trees}
+        # The depths at which some mount is made, deepest first: a lookup tries only these.
+        self._depths = sorted({len(parts) for parts in self._by_parts}, reverse=True)
         self._depth_limit: int | None = None
 
     # -- the Lookup protocol, with the mounts made so far ------------------------------
@@ -320,16 +322,19 @@ class ContainerView:
     def _tree_for(self, path: bytes) -> tuple[MountTree | None, bytes]:
         """Return the deepest mount already made that holds ``path``, and the rest.
 
-        Looks up each prefix of ``path`` in an index of the mounts by destination, deepest
-        first: a container with thousands of mounts costs the depth of the path per lookup,
-        not the number of mounts. Of two mounts at one destination the later one counts, as
-        it is mounted over the earlier.
+        Looks up the prefixes of ``path`` in an index of the mounts by destination, deepest
+        first, and only at the depths where some mount is made: a container with thousands
+        of mounts, or a path thousands of components deep, costs a few lookups, not the
+        number of mounts or the depth. Of two mounts at one destination the later one
+        counts, as it is mounted over the earlier.
         """
         parts = path.split(b"/") if path else []
         deepest = len(parts)
         if self._depth_limit is not None:
             deepest = min(deepest, self._depth_limit - 1)
-        for length in range(deepest, -1, -1):
+        for length in self._depths:
+            if length > deepest:
+                continue
             tree = self._by_parts.get(tuple(parts[:length]))
             if tree is not None:
                 return tree, b"/".join(parts[length:])
