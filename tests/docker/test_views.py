@@ -220,6 +220,26 @@ def test_mountpoint_deeper_mount_is_not_yet_made() -> None:
     assert answer.kind == "file"
 
 
+def test_mountpoint_under_mounts_at_far_apart_depths_lives_in_the_deepest() -> None:
+    # Mounts at depths 1 and 4 only; the destinations lie at depths 2, 5 and 7, so the
+    # lookup must skip the depths where nothing is mounted and still find the deepest.
+    outer = tree_for_mount(Mount("/srv", MountType.TMPFS), root_stat=None,
+                           kind=TreeKind.EMPTY)
+    inner = tree_for_mount(Mount("/srv/a/b/c", MountType.TMPFS), root_stat=None,
+                           kind=TreeKind.EMPTY)
+    snap = IndexSnapshot()
+    snap.file(b"l0/srv/a/b/c/d/e/f", b"")
+    view = _view(snap, [inner, outer])
+
+    shallow = view.mountpoint("/srv/a")
+    deep = view.mountpoint("/srv/a/b/c/d")
+    deeper = view.mountpoint("/srv/a/b/c/d/e/f")
+
+    assert shallow.provider.tree is outer and shallow.kind == "missing"
+    assert deep.provider.tree is inner and deep.kind == "missing"
+    assert deeper.provider.tree is inner and deeper.kind == "missing"
+
+
 def test_mountpoint_loop_is_reported() -> None:
     snap = IndexSnapshot()
     snap.symlink(b"l0/a", b"/b")
