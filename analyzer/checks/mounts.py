@@ -341,18 +341,23 @@ def _stale_stub(facts: ContainerFacts, mf: MountFacts, host: Stat, source: str) 
 
 def _restore_repair(finding: Finding, rank: int, mf: MountFacts, stub: Stat, *,
                     dockerd_made: bool) -> Repair:
-    answer = mf.source
     source = display(mf.mount.source)
-    host_path = answer.resolved.path if answer and answer.resolved else b""
     lost = kind_word(stub)
     story = (f"{source} was a {lost} that got lost; dockerd (or someone) made the empty "
              "directory in its place." if dockerd_made else
              f"{source} should still be the {lost} it was when the container was created.")
-    empty_dir = bool(answer and answer.is_empty_dir)
-    place = _restore_place(answer, source)
-    return repairs.restore_host_file(repair_id(finding.id, rank), host_path, place,
-                                     empty_dir=empty_dir, empty_file=_is_empty_file(answer),
-                                     story=story, lost=lost, holds_data=_data_kind(answer))
+    return _restore(repair_id(finding.id, rank), mf, lost=lost, story=story)
+
+
+def _restore(rid: str, mf: MountFacts, *, lost: str, story: str) -> Repair:
+    """Return the repair that clears a bind source for the original ``lost`` kind, from
+    what the host holds there now (an empty folder or file, an entry holding data)."""
+    answer = mf.source
+    host_path = answer.resolved.path if answer and answer.resolved else b""
+    return repairs.restore_host_file(
+        rid, host_path, _restore_place(answer, display(mf.mount.source)),
+        empty_dir=bool(answer and answer.is_empty_dir), empty_file=_is_empty_file(answer),
+        holds_data=_data_kind(answer), story=story, lost=lost)
 
 
 def _restore_place(answer: HostAnswer | None, source: str) -> str:
@@ -387,11 +392,8 @@ def _rank_image_repairs(facts: ContainerFacts, mf: MountFacts, finding: Finding,
             as_dir=host.kind is Kind.DIR, automatic=content, dest=dest, image_kind=image_kind,
             story=f"You meant to mount the {kind_word(host)} {source} over the image's "
                   f"{image_kind}.")
-    host_path = answer.resolved.path if answer and answer.resolved else b""
-    restore = repairs.restore_host_file(
-        repair_id(finding.id, 1), host_path, _restore_place(answer, source),
-        empty_dir=bool(answer and answer.is_empty_dir), lost=image_kind,
-        holds_data=_data_kind(answer), empty_file=_is_empty_file(answer),
+    restore = _restore(
+        repair_id(finding.id, 1), mf, lost=image_kind,
         story=f"{source} was meant to be a {image_kind} (for example a config file the "
               "project should provide) and dockerd created an empty directory because it "
               "was missing." if host.kind is Kind.DIR else
