@@ -122,9 +122,8 @@ class FactFinder:
         if lost:
             result.layers.facts = [f for f in result.layers.facts if f.code not in _ABSENCE]
             result.not_analysed = (
-                f"{_in_data_root(lost[0].path)} is not in the "
-                f"snapshot, which is incomplete{_why(capture.reason)}: it may lie in the part "
-                "that could not be read")
+                f"{_in_data_root(lost[0].path)} is not in the snapshot, which is "
+                f"{capture.incomplete_text}: it may lie in the part that could not be read")
         elif result.layers.upper is None or result.layers.upper.root is None:
             result.not_analysed = "the container's own layer could not be found"
 
@@ -148,8 +147,8 @@ class FactFinder:
                 mountpoint = replace(
                     mountpoint, kind="unknown",
                     unknown_reason=f"{display(mountpoint.resolved)} is not in the merged "
-                    f"view, but the snapshot is incomplete{_why(capture.reason)}: it may lie "
-                    "in the part that could not be read")
+                    f"view, but the snapshot is {capture.incomplete_text}: it may lie in the "
+                    "part that could not be read")
             parents = self._parents(view, result.layers, mountpoint)
             result.mounts.append(MountFacts(mount, answer, root_name, path, mountpoint, tree,
                                             parents))
@@ -245,11 +244,6 @@ def _as_recorded(answer: HostAnswer, inside: str, recorded: str) -> HostAnswer:
     if sentence.startswith(inside):
         sentence = recorded + sentence[len(inside):]
     return replace(answer, source=recorded, sentence=sentence)
-
-
-def _why(reason: str) -> str:
-    """Return `` (reason)`` for a sentence about an incomplete snapshot, or nothing."""
-    return f" ({reason})" if reason else ""
 
 
 def _in_data_root(path: bytes) -> str:

@@ -194,11 +194,10 @@ def lookup_host(host: HostView, source: str) -> HostAnswer:
             # Found below a mountpoint nothing is mounted on: this is the folder beneath
             # (where dockerd may have made sources while the disk was missing), not the
             # file system fstab names, which may hold something else at that path.
-            held = "is not mounted now" if host.capture.live else "the snapshot does not hold"
             return HostAnswer(
                 source, HostStatus.UNKNOWN,
-                f"{source} lies on {mount.fstype} {mount.what} mounted at {mount.where} "
-                f"({mount.origin}), which {held}; what is there now is the folder beneath it",
+                f"{_on_unmounted(host, mount, source)}; what is there now is the folder "
+                "beneath it",
                 resolved=resolved, link_stat=link_stat, stat=resolved.stat,
                 reason=UnknownReason.ON_UNMOUNTED_FILESYSTEM, mount=mount,
             )
@@ -303,17 +302,12 @@ def _why_unknown(
             )
         elif not mount.is_tmpfs and not mount.captured:
             reason = UnknownReason.ON_UNMOUNTED_FILESYSTEM
-            held = "is not mounted now" if host.capture.live else "the snapshot does not hold"
-            sentence = (
-                f"{source} lies on {mount.fstype} {mount.what} mounted at {mount.where} "
-                f"({mount.origin}), which {held}"
-            )
+            sentence = _on_unmounted(host, mount, source)
     if reason is None and not host.capture.complete:
         reason = UnknownReason.SNAPSHOT_INCOMPLETE
-        why = f" ({host.capture.reason})" if host.capture.reason else ""
         sentence = (
-            f"{source} is not in the snapshot, but the snapshot is incomplete{why}: its "
-            "absence is not proof"
+            f"{source} is not in the snapshot, but the snapshot is "
+            f"{host.capture.incomplete_text}: its absence is not proof"
         )
     if reason is None:
         return None
@@ -331,6 +325,13 @@ def _absent_sentence(source: str, resolved: Resolved, link_stat: Stat | None) ->
             f"exist (/{display(resolved.stopped_at)} is missing)"
         )
     return f"{source} does not exist (/{display(resolved.stopped_at)} is missing)"
+
+
+def _on_unmounted(host: HostView, mount: HostMount, source: str) -> str:
+    """Say that ``source`` lies on a file system fstab or a unit mounts and nobody has."""
+    held = "is not mounted now" if host.capture.live else "the snapshot does not hold"
+    return (f"{source} lies on {mount.fstype} {mount.what} mounted at {mount.where} "
+            f"({mount.origin}), which {held}")
 
 
 def _covering(host: HostView, resolved: Resolved, raw: bytes) -> HostMount | None:

@@ -93,6 +93,11 @@ class Capture:
     live: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def incomplete_text(self) -> str:
+        """Return ``incomplete (reason)`` for a sentence about what may be missing."""
+        return f"incomplete ({self.reason})" if self.reason else "incomplete"
+
 
 class Snapshot(ABC):
     """Read-only access to one tree of files; the only code that touches the evidence."""
