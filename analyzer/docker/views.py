@@ -152,12 +152,12 @@ class ContainerView:
     def __init__(self, layers: Layers, trees: Sequence[MountTree]) -> None:
         self.layers = [layer for layer in layers.stack if layer.root is not None]
         self.whiteout = layers.whiteout
-        self.trees = sorted(trees, key=lambda t: (len(split(t.destination.encode())),
-                                                  t.destination))
+        ordered = sorted(trees, key=lambda t: (len(split(t.destination.encode())),
+                                               t.destination))
         # Destination components -> the mount made there last (sorted is stable, so of two
         # mounts at one destination the later in the list wins, as before).
         self._by_parts: dict[tuple[bytes, ...], MountTree] = {
-            tuple(split(tree.destination.encode())): tree for tree in self.trees}
+            tuple(split(tree.destination.encode())): tree for tree in ordered}
         # The depths at which some mount is made, deepest first: a lookup tries only these.
         self._depths = sorted({len(parts) for parts in self._by_parts}, reverse=True)
         self._depth_limit: int | None = None
