@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from analyzer.checks.codes import NOT_VERIFIED
 from analyzer.checks.model import ScanResult, Verdict
 from analyzer.checks.repairs import time_text
 from analyzer.outputs.findings_json import RepairLines, escape_text, to_document
@@ -90,6 +91,7 @@ def _environment() -> Environment:
     )
     environment.filters["fact"] = fact_text
     environment.filters["fact_order"] = fact_order
+    environment.globals["NOT_VERIFIED"] = NOT_VERIFIED
     return environment
 
 
