@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -23,6 +19,7 @@ from analyzer.docker.engine_errors import (
     parse_engine_error,
     pattern_for,
 )
+from tests.deadline import deadline
 
 # Literal State.Error texts, copied from config.v2.json of containers on a private
 # Docker 20.10.24 / runc 1.1.5 engine (Debian 12) and a Docker 28.5.2 / runc 1.3.6
@@ -426,25 +423,6 @@ def test_names_mount_layer_error_names_no_mount() -> None:
     assert not names_mount(parsed, destination="/abc", source="/tmp/ee/host/abc")
 
 
-@contextmanager
-def _deadline(seconds: int = 10) -> Iterator[None]:
-    """Raise in the block once it has run ``seconds``: a regression fails, it does not hang.
-
-    ``re`` checks for signals while it backtracks, so the alarm stops a runaway match.
-    """
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"parse_engine_error still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _fields(parsed: EngineError | None) -> tuple[object, ...]:
     assert parsed is not None
     return (parsed.code, parsed.form, parsed.source, parsed.destination, parsed.rootfs,
@@ -510,7 +488,7 @@ HOSTILE: list[tuple[str, str, tuple[object, ...]]] = [
 def test_regression_parse_engine_error_hostile_text_in_linear_time(
     name: str, text: str, expected: tuple[object, ...]
 ) -> None:
-    with _deadline(10):
+    with deadline(10, "parse_engine_error still running"):
         parsed = parse_engine_error(text)
 
     assert _fields(parsed) == expected, name
@@ -531,7 +509,7 @@ def test_regression_parse_engine_error_long_path_still_parses(filler: str) -> No
     # of the text is cut).
     source = "/h/" + filler * _BIG + "x"
 
-    with _deadline(10):
+    with deadline(10, "parse_engine_error still running"):
         parsed = parse_engine_error(_runc_1_1(source))
 
     assert _fields(parsed) == (
@@ -550,7 +528,7 @@ def test_parse_engine_error_path_holding_fixed_words() -> None:
         + HINT
     )
 
-    with _deadline(10):
+    with deadline(10, "parse_engine_error still running"):
         parsed = parse_engine_error(text)
 
     assert _fields(parsed) == (

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from analyzer import jsonio
 from analyzer.checks.model import Severity
+from tests.deadline import deadline
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -225,20 +226,10 @@ def test_regression_jsonio_loads_unterminated_string_after_brackets_is_linear(
         mode: str) -> None:
     """Each escaped quote of a string that never ends used to restart the string match:
     64 KB took 16 s. The guard fails the test instead of letting it hang."""
-    import signal
-
-    def too_slow(signum: int, frame: object) -> None:
-        raise TimeoutError("jsonio.loads took more than 10 s")
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    signal.alarm(10)
-    try:
+    with deadline(10, "jsonio.loads still running"):
         with pytest.raises(ValueError, match="Unterminated string"):
             jsonio.loads(b"[" * 500 + b'"' + b'\\"' * 200_000)
         assert jsonio.nesting_depth(b"[" * 600 + b'"' + b'\\"' * 200_000) == 600
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_jsonio_loads_first_value_ignores_the_nesting_of_what_follows(mode: str) -> None:

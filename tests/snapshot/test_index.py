@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 
 import pytest
 
 from analyzer.errors import NotASymlink, SnapshotPathError
 from analyzer.snapshot import IndexSnapshot, Kind, Stat
+from tests.deadline import deadline
 
 #: Well past Python's recursion limit, which the old recursive ``_drop_subtree`` hit.
 DEPTH = 3 * sys.getrecursionlimit()
@@ -20,22 +17,6 @@ IMPLIED = Stat(Kind.DIR, 0o755, 0, 0, 0, 0.0)
 
 def _deep(depth: int) -> bytes:
     return b"top/" + b"/".join([b"d"] * depth)
-
-
-@contextmanager
-def _deadline(seconds: int = 10) -> Iterator[None]:
-    """Raise in the block once it has run ``seconds``: a regression fails, it does not hang."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"still adding entries after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_index_snapshot_deep_file_implies_every_folder() -> None:
@@ -126,7 +107,7 @@ def test_regression_index_snapshot_many_files_in_a_deep_folder() -> None:
     snap = IndexSnapshot()
     folder = _deep(2000)
 
-    with _deadline(10):
+    with deadline(10, "still adding entries"):
         for index in range(2000):
             snap.file(folder + b"/f%d" % index, b"x")
 
