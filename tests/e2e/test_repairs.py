@@ -489,6 +489,96 @@ def test_seed_blog_scenario_end_to_end(engine_factory: Any,
     assert new_stub_is_dir is True
 
 
+def _restore_chosen(engine: Any, tmp_path: Path, name: str) -> dict[str, Any]:
+    """Scan a stopped engine, then run repair.sh with only ``name``'s finding and its
+    restore repair chosen; return the finding, the restore, the scan's exit and the run."""
+    roots = ("--host-root", str(engine.host), "--data-root", str(engine.data_root))
+    code, data, _ = scan(engine.host, tmp_path / "scan", *roots)
+    (finding,) = containers(data)[name]["findings"]
+    (restore,) = [r for r in finding["repairs"] if r["action"] == "restore_host_kind"]
+    run = run_sh(tmp_path / "scan" / "repair.sh", "--apply", "--only", finding["id"],
+                 "--choose", restore["id"], *roots)
+    return {"code": code, "finding": finding, "restore": restore, "run": run}
+
+
+def test_restore_over_a_directory_with_data_moves_it_aside_and_the_engine_starts(
+        engine_factory: Any, tmp_path: Path) -> None:
+    """A file bind whose host path is now a directory that holds data; the admin chooses
+    to put the file back: the directory is moved aside, not deleted, the admin writes the
+    file, and the real engine starts the container with it."""
+    engine = engine_factory()
+    engine.import_image(scenarios.BASE, scenarios.BASE_FILES)
+    src = engine.host_path("/srv/keep/settings.conf")
+    src.parent.mkdir(parents=True)
+    src.write_bytes(b"v=1\n")
+    engine.docker("run", "--name", "keep", "--network", "none", "-v",
+                  "/srv/keep/settings.conf:/settings.conf", scenarios.BASE,
+                  "cat", "/settings.conf")
+    src.unlink()
+    src.mkdir()
+    (src / "a.conf").write_bytes(b"a\n")
+    failed, _ = scenarios.start_succeeds(engine, "keep")
+    engine.stop()
+
+    done = _restore_chosen(engine, tmp_path, "keep")
+    asides = sorted(src.parent.glob("settings.conf.docker-analyzer-*"))
+    place_cleared = not os.path.lexists(src)
+    src.write_bytes(b"v=2\n")  # the admin puts the original file back
+    engine.start()
+    started = engine.docker("start", "-a", "keep", check=False)
+    engine.stop()
+
+    assert failed is False
+    assert done["code"] == 1
+    assert done["finding"]["code"] == "stale_stub"
+    assert done["restore"]["title"] == (
+        "Put the original file back at /srv/keep/settings.conf (the directory there, which "
+        "holds data, is moved aside first)")
+    assert done["run"].returncode == 1, done["run"].stdout  # the file is the admin's to write
+    assert f"  {done['restore']['id']}: Put the original file back" in done["run"].stdout
+    assert place_cleared is True
+    assert len(asides) == 1 and sorted(os.listdir(asides[0])) == ["a.conf"]
+    assert (asides[0] / "a.conf").read_bytes() == b"a\n"
+    assert (started.returncode, started.stdout) == (0, "v=2\n"), started.stderr
+
+
+def test_restore_over_an_empty_file_removes_it_and_the_engine_starts(
+        engine_factory: Any, tmp_path: Path) -> None:
+    """A directory bind whose host path is now an empty file (the reverse of the seed):
+    choosing to put the directory back removes the empty file, the admin makes the
+    directory, and the real engine starts the container with it."""
+    engine = engine_factory()
+    engine.import_image(scenarios.BASE, scenarios.BASE_FILES)
+    src = engine.host_path("/srv/keep/conf.d")
+    src.mkdir(parents=True)
+    (src / "site.conf").write_bytes(b"site\n")
+    engine.docker("run", "--name", "keepdir", "--network", "none", "-v",
+                  "/srv/keep/conf.d:/conf.d", scenarios.BASE, "ls", "/conf.d")
+    (src / "site.conf").unlink()
+    src.rmdir()
+    src.write_bytes(b"")
+    failed, _ = scenarios.start_succeeds(engine, "keepdir")
+    engine.stop()
+
+    done = _restore_chosen(engine, tmp_path, "keepdir")
+    place_cleared = not os.path.lexists(src)
+    src.mkdir()  # the admin puts the original directory back
+    (src / "site.conf").write_bytes(b"site\n")
+    engine.start()
+    started = engine.docker("start", "-a", "keepdir", check=False)
+    engine.stop()
+
+    assert failed is False
+    assert done["code"] == 1
+    assert done["finding"]["code"] == "stale_stub"
+    assert done["restore"]["title"] == (
+        "Put the original directory back at /srv/keep/conf.d (the empty file there is "
+        "removed first)")
+    assert done["run"].returncode == 1, done["run"].stdout
+    assert place_cleared is True
+    assert (started.returncode, started.stdout) == (0, "site.conf\n"), started.stderr
+
+
 # -- newer runc wording on a data root found through daemon.json ---------------------------
 
 #: runc 1.1.14/1.1.15 wording (docs/engine-errors.md, row runc-1.1.14-cannot-mkdir), which
