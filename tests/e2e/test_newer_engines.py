@@ -311,6 +311,9 @@ def test_docker28_directory_scan_with_given_roots_matches_tarball(
 
     assert run.exit == 1
     assert _briefs(run.data) == EXPECTED_28
+    # The rules quote the options as typed (they read "--data-root /" once).
+    assert run.data["data_root"]["rule"] == f"given with --data-root {root}/var/lib/docker"
+    assert run.data["host_root"]["rule"] == f"given with --host-root {root}"
     script = (run.out / "repair.sh").read_text(encoding="utf-8")
     assert f"ANALYSED_DATA_ROOT='{root}/var/lib/docker'" in script
     assert f"ANALYSED_HOST_ROOT='{root}'" in script
